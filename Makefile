@@ -1,0 +1,51 @@
+# Blagis — the two commands of the README are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+export BLAGIS_ENV ?= development
+
+.PHONY: run test setup translations messages lint e2e-deps clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+# Compiled catalogues are build output: made here, never committed.
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d blagis/translations
+
+setup: $(BIN)/.installed translations
+
+# (a) set up and serve the site on SQLite with the contract and demo content.
+run: setup
+	$(BIN)/flask --app blagis db upgrade
+	$(BIN)/flask --app blagis load-contract
+	$(BIN)/flask --app blagis demo --if-empty
+	$(BIN)/flask --app blagis run --host 127.0.0.1 --port 5000
+
+# (b) set up and run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set).
+test: setup e2e-deps
+	$(BIN)/ruff check blagis tests bench
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+# Browser tests need Debian's Chromium (Playwright cannot download browsers here).
+e2e-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Install Chromium first: sudo apt-get install chromium"; exit 1; fi; }
+
+# Re-extract the strings after changing the code, then translate the new French entries.
+messages: $(BIN)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  -o blagis/translations/messages.pot .
+	$(BIN)/pybabel update -i blagis/translations/messages.pot -d blagis/translations \
+	  --no-fuzzy-matching --ignore-obsolete
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check blagis tests bench
+	$(BIN)/ruff format --check blagis tests bench
+
+clean:
+	rm -rf $(VENV) instance

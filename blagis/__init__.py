@@ -1,0 +1,74 @@
+"""Blagis: participation and events platform of the Blagis priority quarter."""
+
+from flask import Flask
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the application; ``config`` overrides the environment (tests pass a mapping)."""
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    from blagis.config import load_config
+
+    load_config(app, config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_cli(app)
+    register_templates(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from blagis import auth, i18n, security
+    from blagis.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir(), compare_type=True, render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    auth.init_login(app)
+    i18n.init_app(app)
+    security.init_app(app)
+
+
+def _migrations_dir() -> str:
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
+
+
+def register_blueprints(app: Flask) -> None:
+    from blagis.account.views import bp as account_bp
+    from blagis.auth.views import bp as auth_bp
+    from blagis.main.views import bp as main_bp
+    from blagis.objectives.views import api_bp as objectives_api_bp
+    from blagis.objectives.views import bp as objectives_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(account_bp, url_prefix="/account")
+    app.register_blueprint(objectives_bp, url_prefix="/objectives")
+    app.register_blueprint(objectives_api_bp, url_prefix="/api/v1")
+
+
+def register_errors(app: Flask) -> None:
+    from blagis import errors
+
+    errors.init_app(app)
+
+
+def register_cli(app: Flask) -> None:
+    from blagis import cli
+
+    cli.init_app(app)
+
+
+def register_templates(app: Flask) -> None:
+    from blagis import templating
+
+    templating.init_app(app)

@@ -1,0 +1,170 @@
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from blagis.auth import services
+from blagis.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from blagis.domain import DomainError, apply_to_form
+from blagis.extensions import db, limiter
+from blagis.i18n import LANG_SESSION_KEY, current_locale
+from blagis.mail import queue_mail
+from blagis.templating import commune_choices
+
+bp = Blueprint("auth", __name__)
+
+
+def _limit(key: str):
+    return limiter.limit(lambda: current_app.config.get(key, "30 per minute"), methods=["POST"])
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only paths inside this site: no scheme, no host, no ``//`` or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _start_session(user) -> None:
+    """Rotate the session at log-in (no fixation) but keep the chosen language."""
+    lang = session.get(LANG_SESSION_KEY)
+    session.clear()
+    if lang:
+        session[LANG_SESSION_KEY] = lang
+    login_user(user)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@_limit("RATELIMIT_REGISTER")
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("account.index"))
+    form = RegisterForm()
+    form.commune.choices = commune_choices(_("Choose…"))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                form.email.data,
+                form.display_name.data,
+                form.password.data,
+                commune_code=form.commune.data,
+                locale=current_locale(),
+            )
+            queue_mail(
+                user.email,
+                "account_created",
+                locale=user.locale,
+                context={"user": user},
+            )
+            db.session.commit()
+        except DomainError as error:
+            db.session.rollback()
+            apply_to_form(form, error)
+            status = 422
+        else:
+            _start_session(user)
+            flash(_("Welcome! Your account has been created."), "success")
+            return redirect(safe_next(request.args.get("next")) or url_for("account.index"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@_limit("RATELIMIT_LOGIN")
+def login():
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            form.form_errors.append(_("Wrong e-mail address or password."))
+            status = 422
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash(_("You are logged in."), "success")
+            return redirect(safe_next(request.args.get("next")) or url_for("account.index"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    lang = session.get(LANG_SESSION_KEY)
+    logout_user()
+    session.clear()
+    if lang:
+        session[LANG_SESSION_KEY] = lang
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@_limit("RATELIMIT_RESET")
+def reset_request():
+    form = ResetRequestForm()
+    status = 200
+    if form.validate_on_submit():
+        user = services.find_user_by_email(form.email.data)
+        if user is not None:
+            token = services.make_reset_token(user)
+            queue_mail(
+                user.email,
+                "password_reset",
+                locale=user.locale or current_locale(),
+                context={
+                    "user": user,
+                    "reset_url": current_app.config["BLAGIS_BASE_URL"]
+                    + url_for("auth.reset_password", token=token),
+                    "minutes": current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+                },
+            )
+            db.session.commit()
+        # Same answer whether or not the account exists.
+        flash(
+            _(
+                "If an account uses this address, we have sent it a link to choose a new "
+                "password. The link is valid for one hour."
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/reset_request.html", form=form), status
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    user = services.user_from_reset_token(token)
+    if user is None:
+        flash(_("This link is invalid or has expired. Ask for a new one."), "error")
+        return redirect(url_for("auth.reset_request"))
+    form = ResetPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data)
+        db.session.commit()
+        flash(_("Your password has been changed. You can log in."), "success")
+        return redirect(url_for("auth.login"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/reset_password.html", form=form, token=token), status

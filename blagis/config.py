@@ -1,0 +1,102 @@
+"""Configuration: defaults, then the environment, then the mapping given to ``create_app``."""
+
+import os
+
+ENV_KEYS = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "RATELIMIT_STORAGE_URI",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_USE_TLS",
+    "MAIL_FROM",
+    "BLAGIS_BASE_URL",
+    "BLAGIS_RETENTION_MONTHS",
+    "BLAGIS_ENV",
+)
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the configuration cannot be used safely."""
+
+
+def _bool(value) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain ``postgres://``/``postgresql://`` URLs and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load_config(app, overrides: dict | None = None) -> None:
+    """Fill ``app.config``; refuse to start without SECRET_KEY outside development/testing."""
+    overrides = dict(overrides or {})
+    env = {k: os.environ[k] for k in ENV_KEYS if os.environ.get(k) not in (None, "")}
+
+    app.config.update(
+        BLAGIS_ENV="production",
+        SQLALCHEMY_DATABASE_URI=None,
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_ENABLED=True,
+        MAIL_SERVER=None,
+        MAIL_PORT=25,
+        MAIL_USERNAME=None,
+        MAIL_PASSWORD=None,
+        MAIL_USE_TLS=False,
+        MAIL_FROM="Blagis <ne-pas-repondre@blagis.example>",
+        BLAGIS_BASE_URL="http://127.0.0.1:5000",
+        BLAGIS_RETENTION_MONTHS=24,
+        BABEL_DEFAULT_LOCALE="fr",
+        BABEL_DEFAULT_TIMEZONE="Europe/Paris",
+        BLAGIS_LOCALES=("fr", "en"),
+        PASSWORD_RESET_MAX_AGE=3600,
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    app.config.update(env)
+    app.config.update(overrides)
+
+    if "DATABASE_URL" in overrides or "DATABASE_URL" in env:
+        app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "blagis.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    uri = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if uri.startswith("sqlite"):
+        # A busy SQLite waits for the writer instead of failing with "database is locked".
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+
+    app.config["MAIL_PORT"] = int(app.config["MAIL_PORT"])
+    app.config["MAIL_USE_TLS"] = _bool(app.config["MAIL_USE_TLS"])
+    app.config["BLAGIS_RETENTION_MONTHS"] = int(app.config["BLAGIS_RETENTION_MONTHS"])
+    base_url = app.config["BLAGIS_BASE_URL"].rstrip("/")
+    app.config["BLAGIS_BASE_URL"] = base_url
+    # Cookies only travel over TLS when the site is served over HTTPS.
+    secure = base_url.startswith("https://")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if key not in overrides:
+            app.config[key] = secure
+
+    relaxed = app.config["BLAGIS_ENV"] in {"development", "testing"} or app.config.get("TESTING")
+    if not app.config.get("SECRET_KEY"):
+        if not relaxed:
+            raise ConfigError(
+                "SECRET_KEY is not set. Set the SECRET_KEY environment variable to a long random "
+                "value (for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
+                "or set BLAGIS_ENV=development to run locally."
+            )
+        app.config["SECRET_KEY"] = "development-only-not-secret"  # noqa: S105

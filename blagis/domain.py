@@ -1,0 +1,19 @@
+"""Errors raised by business rules; views put them on the named form field."""
+
+
+class DomainError(Exception):
+    """A rule was broken. ``field`` names the form field the message belongs to, if any."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def apply_to_form(form, error: DomainError) -> None:
+    """Show a domain error next to its field, or at the top of the form."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)

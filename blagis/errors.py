@@ -1,0 +1,79 @@
+"""Error pages: localized HTML, or JSON under /api; never a stack trace outside debug."""
+
+from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from blagis.extensions import db
+
+
+def _titles():
+    return {
+        400: _("Bad request"),
+        403: _("Access denied"),
+        404: _("Page not found"),
+        405: _("Method not allowed"),
+        413: _("Request too large"),
+        429: _("Too many requests"),
+        500: _("Server error"),
+        503: _("Service unavailable"),
+    }
+
+
+def _messages():
+    return {
+        400: _("The request could not be understood. Please go back and try again."),
+        403: _("You do not have permission to see this page."),
+        404: _("The page you are looking for does not exist or is no longer available."),
+        405: _("This address does not accept this kind of request."),
+        413: _("What you sent is too large."),
+        429: _("You have made too many attempts. Please wait a moment before trying again."),
+        500: _("Something went wrong on our side. The team has been told; please try again."),
+        503: _("The service is temporarily unavailable. Please try again in a few minutes."),
+    }
+
+
+def render_error(code: int, message: str | None = None, retry_after: str | None = None):
+    title = _titles().get(code, _("Error"))
+    message = message or _messages().get(code, "")
+    if request.path.startswith("/api/"):
+        response = jsonify({"error": {"status": code, "title": title, "message": message}})
+        response.status_code = code
+        return response
+    return (
+        render_template(
+            "errors/error.html", code=code, title=title, message=message, retry_after=retry_after
+        ),
+        code,
+    )
+
+
+def handle_http_exception(error: HTTPException):
+    code = error.code or 500
+    if code >= 500:
+        db.session.rollback()
+    retry_after = None
+    if code == 429:
+        retry_after = error.retry_after_text() if hasattr(error, "retry_after_text") else None
+        response = render_error(code, retry_after=retry_after)
+        return response
+    if isinstance(error, CSRFError):
+        return render_error(
+            400, _("The form has expired or was sent from elsewhere. Please reload and try again.")
+        )
+    return render_error(code)
+
+
+def handle_unexpected(error: Exception):
+    db.session.rollback()
+    from flask import current_app
+
+    current_app.logger.exception("Unhandled error on %s", request.path)
+    return render_error(500)
+
+
+def init_app(app) -> None:
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(InternalServerError, handle_unexpected)
+    app.register_error_handler(Exception, handle_unexpected)

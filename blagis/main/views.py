@@ -1,0 +1,33 @@
+from flask import Blueprint, jsonify, render_template
+from sqlalchemy import text
+
+from blagis import sections
+from blagis.extensions import db
+
+bp = Blueprint("main", __name__)
+
+
+@bp.route("/")
+def index():
+    blocks = sections.render_data(sections.HOME)
+    return render_template("main/index.html", blocks=blocks)
+
+
+@bp.route("/about/privacy")
+def privacy():
+    return render_template("main/privacy.html")
+
+
+@bp.route("/about/terms")
+def terms():
+    return render_template("main/terms.html")
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        db.session.rollback()
+        return jsonify({"status": "unavailable", "database": "unreachable"}), 503
+    return jsonify({"status": "ok", "database": "ok"})

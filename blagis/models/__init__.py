@@ -1,0 +1,23 @@
+"""All models, imported here so that Alembic and ``db.create_all`` see every table."""
+
+from blagis.models.audit import AuditEntry
+from blagis.models.base import Base, TimestampMixin, UTCDateTime, utcnow
+from blagis.models.objective import NodeLevel, ObjectiveNode
+from blagis.models.outbox import OutboxMessage, OutboxStatus
+from blagis.models.territory import Commune
+from blagis.models.user import Role, User
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Commune",
+    "NodeLevel",
+    "ObjectiveNode",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Role",
+    "TimestampMixin",
+    "User",
+    "UTCDateTime",
+    "utcnow",
+]

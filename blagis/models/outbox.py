@@ -1,0 +1,44 @@
+"""Outbox: every e-mail is a row written in the transaction of the change that causes it."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from blagis.models.base import Base, UTCDateTime, enum_type, utcnow
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    recipient: Mapped[str] = mapped_column(sa.String(254), nullable=False)
+    locale: Mapped[str] = mapped_column(sa.String(5), default="fr", nullable=False)
+    template: Mapped[str] = mapped_column(sa.String(64), nullable=False)
+    subject: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    body_text: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    body_html: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    # [{"filename": ..., "content_type": ..., "data": base64}]
+    attachments: Mapped[list | None] = mapped_column(sa.JSON, nullable=True)
+    # The same key is never queued twice (reminders, repeated clicks).
+    dedup_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True, nullable=True)
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_type(OutboxStatus), default=OutboxStatus.PENDING, nullable=False
+    )
+    attempts: Mapped[int] = mapped_column(default=0, nullable=False)
+    last_error: Mapped[str | None] = mapped_column(sa.Text, nullable=True)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (sa.Index("ix_outbox_messages_status_due", "status", "due_at"),)

@@ -1,0 +1,69 @@
+"""Accounts and roles."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+
+from blagis.models.base import Base, TimestampMixin, UTCDateTime, enum_type
+
+
+class Role(StrEnum):
+    RESIDENT = "resident"
+    VOLUNTEER = "volunteer"
+    STAFF = "staff"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(Role).index(self)
+
+    def at_least(self, other: "Role") -> bool:
+        return self.rank >= Role(other).rank
+
+
+class User(UserMixin, TimestampMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased so that uniqueness is case-insensitive on every backend.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True, nullable=False)
+    display_name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
+    password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
+    role: Mapped[Role] = mapped_column(enum_type(Role), default=Role.RESIDENT, nullable=False)
+    commune_code: Mapped[str | None] = mapped_column(sa.ForeignKey("communes.code"), nullable=True)
+    # Staff limited to one commune; None means every commune.
+    scope_commune_code: Mapped[str | None] = mapped_column(
+        sa.ForeignKey("communes.code"), nullable=True
+    )
+    locale: Mapped[str | None] = mapped_column(sa.String(5), nullable=True)
+    # Bumped on password change: every session that carries the old value is logged out.
+    session_version: Mapped[int] = mapped_column(default=1, nullable=False)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    def has_role(self, role: Role | str) -> bool:
+        return self.role.at_least(Role(role))
+
+    @property
+    def is_staff(self) -> bool:
+        return self.has_role(Role.STAFF)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def can_act_in(self, commune_code: str | None) -> bool:
+        """Staff scoped to a commune act only there; unscoped staff and admins act anywhere."""
+        if not self.is_staff:
+            return False
+        if self.is_admin or self.scope_commune_code is None:
+            return True
+        return commune_code == self.scope_commune_code
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.role}>"

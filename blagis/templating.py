@@ -1,0 +1,48 @@
+"""Template globals shared by every page."""
+
+from flask import g
+
+from blagis.extensions import db
+
+
+def communes() -> list:
+    """All communes, read once per request (a handful of rows)."""
+    if "communes" not in g:
+        from sqlalchemy import select
+
+        from blagis.models import Commune
+
+        g.communes = db.session.scalars(select(Commune).order_by(Commune.position)).all()
+    return g.communes
+
+
+def commune_name(code: str | None) -> str:
+    if not code:
+        return ""
+    for commune in communes():
+        if commune.code == code:
+            return commune.name
+    return code
+
+
+def commune_choices(blank_label: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) pairs for a select field; a blank first choice when a label is given."""
+    choices = [(c.code, c.name) for c in communes()]
+    if blank_label is not None:
+        choices.insert(0, ("", blank_label))
+    return choices
+
+
+def has_endpoint(endpoint: str) -> bool:
+    """True when a view exists (lets the layout link to domains as they are added)."""
+    from flask import current_app
+
+    return endpoint in current_app.view_functions
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals.update(
+        communes=communes, commune_name=commune_name, has_endpoint=has_endpoint
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
