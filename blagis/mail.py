@@ -36,8 +36,14 @@ def queue_mail(
     dedup_key: str | None = None,
     attachments: list[tuple[str, str, bytes]] | None = None,
     due_at: datetime | None = None,
+    category: str = "essential",
+    user=None,
 ) -> OutboxMessage | None:
-    """Add a message to the outbox. Returns None if ``dedup_key`` was already queued."""
+    """Add a message to the outbox. Returns None if ``dedup_key`` was already queued.
+
+    ``category`` is ``essential`` (account, registrations, decisions) or a kind of
+    non-essential mail (``reminder``, ``mission_call``) that ``user`` may have turned off.
+    """
     if dedup_key is not None:
         existing = db.session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)

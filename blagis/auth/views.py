@@ -16,16 +16,13 @@ from flask_login import current_user, login_user, logout_user
 from blagis.auth import services
 from blagis.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 from blagis.domain import DomainError, apply_to_form
-from blagis.extensions import db, limiter
+from blagis.extensions import db
 from blagis.i18n import LANG_SESSION_KEY, current_locale
 from blagis.mail import queue_mail
+from blagis.ratelimits import limit
 from blagis.templating import commune_choices
 
 bp = Blueprint("auth", __name__)
-
-
-def _limit(key: str):
-    return limiter.limit(lambda: current_app.config.get(key, "30 per minute"), methods=["POST"])
 
 
 def safe_next(target: str | None) -> str | None:
@@ -50,7 +47,7 @@ def _start_session(user) -> None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@_limit("RATELIMIT_REGISTER")
+@limit("RATELIMIT_REGISTER")
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("account.index"))
@@ -87,7 +84,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@_limit("RATELIMIT_LOGIN")
+@limit("RATELIMIT_LOGIN")
 def login():
     form = LoginForm()
     status = 200
@@ -118,7 +115,7 @@ def logout():
 
 
 @bp.route("/reset", methods=["GET", "POST"])
-@_limit("RATELIMIT_RESET")
+@limit("RATELIMIT_RESET")
 def reset_request():
     form = ResetRequestForm()
     status = 200
