@@ -45,6 +45,8 @@ def _migrations_dir() -> str:
 def register_blueprints(app: Flask) -> None:
     from blagis.account.views import bp as account_bp
     from blagis.auth.views import bp as auth_bp
+    from blagis.mail.views import admin_bp as outbox_admin_bp
+    from blagis.mail.views import bp as notifications_bp
     from blagis.main.views import bp as main_bp
     from blagis.objectives.views import api_bp as objectives_api_bp
     from blagis.objectives.views import bp as objectives_bp
@@ -54,6 +56,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(objectives_bp, url_prefix="/objectives")
     app.register_blueprint(objectives_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(outbox_admin_bp, url_prefix="/admin/outbox")
 
 
 def register_errors(app: Flask) -> None:

@@ -105,5 +105,7 @@ def demo_command(if_empty):
 
 
 def init_app(app) -> None:
-    for command in (load_contract_command, create_user_command, demo_command):
+    from blagis.mail.cli import send_mail_command
+
+    for command in (load_contract_command, create_user_command, demo_command, send_mail_command):
         app.cli.add_command(command)

@@ -12,6 +12,7 @@ ENV_KEYS = (
     "MAIL_PASSWORD",
     "MAIL_USE_TLS",
     "MAIL_FROM",
+    "MAIL_MAX_ATTEMPTS",
     "BLAGIS_BASE_URL",
     "BLAGIS_RETENTION_MONTHS",
     "BLAGIS_ENV",
@@ -52,6 +53,10 @@ def load_config(app, overrides: dict | None = None) -> None:
         MAIL_PASSWORD=None,
         MAIL_USE_TLS=False,
         MAIL_FROM="Blagis <ne-pas-repondre@blagis.example>",
+        MAIL_MAX_ATTEMPTS=8,
+        MAIL_TIMEOUT=30,
+        # A message claimed longer ago than this (a worker died mid-send) is claimed again.
+        MAIL_CLAIM_TIMEOUT=600,
         BLAGIS_BASE_URL="http://127.0.0.1:5000",
         BLAGIS_RETENTION_MONTHS=24,
         BABEL_DEFAULT_LOCALE="fr",
@@ -82,6 +87,7 @@ def load_config(app, overrides: dict | None = None) -> None:
 
     app.config["MAIL_PORT"] = int(app.config["MAIL_PORT"])
     app.config["MAIL_USE_TLS"] = _bool(app.config["MAIL_USE_TLS"])
+    app.config["MAIL_MAX_ATTEMPTS"] = max(1, int(app.config["MAIL_MAX_ATTEMPTS"]))
     app.config["BLAGIS_RETENTION_MONTHS"] = int(app.config["BLAGIS_RETENTION_MONTHS"])
     base_url = app.config["BLAGIS_BASE_URL"].rstrip("/")
     app.config["BLAGIS_BASE_URL"] = base_url

@@ -3,7 +3,7 @@
 from blagis.models.audit import AuditEntry
 from blagis.models.base import Base, TimestampMixin, UTCDateTime, utcnow
 from blagis.models.objective import NodeLevel, ObjectiveNode
-from blagis.models.outbox import OutboxMessage, OutboxStatus
+from blagis.models.outbox import MailCategory, OutboxMessage, OutboxStatus
 from blagis.models.territory import Commune
 from blagis.models.user import Role, User
 
@@ -11,6 +11,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Commune",
+    "MailCategory",
     "NodeLevel",
     "ObjectiveNode",
     "OutboxMessage",

@@ -16,6 +16,14 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class MailCategory(StrEnum):
+    """Essential mail always goes out; the others follow the recipient's preferences."""
+
+    ESSENTIAL = "essential"
+    REMINDER = "reminder"
+    MISSION_CALL = "mission_call"
+
+
 class OutboxMessage(Base):
     __tablename__ = "outbox_messages"
 
@@ -32,6 +40,11 @@ class OutboxMessage(Base):
     attachments: Mapped[list | None] = mapped_column(sa.JSON, nullable=True)
     # The same key is never queued twice (reminders, repeated clicks).
     dedup_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True, nullable=True)
+    category: Mapped[MailCategory] = mapped_column(
+        enum_type(MailCategory), default=MailCategory.ESSENTIAL, nullable=False
+    )
+    # Signed one-click link (RFC 8058) for non-essential mail; None for essential mail.
+    unsubscribe_url: Mapped[str | None] = mapped_column(sa.String(500), nullable=True)
     status: Mapped[OutboxStatus] = mapped_column(
         enum_type(OutboxStatus), default=OutboxStatus.PENDING, nullable=False
     )

@@ -42,6 +42,9 @@ class User(UserMixin, TimestampMixin, Base):
     # Bumped on password change: every session that carries the old value is logged out.
     session_version: Mapped[int] = mapped_column(default=1, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Non-essential mail the person may turn off (link in each such mail, or /account).
+    notify_reminders: Mapped[bool] = mapped_column(default=True, nullable=False)
+    notify_missions: Mapped[bool] = mapped_column(default=True, nullable=False)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e95fce4b1368
+Revision ID: dced84648f64
 Revises: 
-Create Date: 2026-11-27 17:50:14.968685
+Create Date: 2026-11-27 17:57:38.862227
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import blagis.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'e95fce4b1368'
+revision = 'dced84648f64'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -38,6 +38,8 @@ def upgrade():
     sa.Column('body_html', sa.Text(), nullable=True),
     sa.Column('attachments', sa.JSON(), nullable=True),
     sa.Column('dedup_key', sa.String(length=200), nullable=True),
+    sa.Column('category', sa.Enum('essential', 'reminder', 'mission_call', name='mailcategory', native_enum=False, length=32), nullable=False),
+    sa.Column('unsubscribe_url', sa.String(length=500), nullable=True),
     sa.Column('status', sa.Enum('pending', 'sending', 'sent', 'failed', name='outboxstatus', native_enum=False, length=32), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=True),
@@ -80,6 +82,8 @@ def upgrade():
     sa.Column('locale', sa.String(length=5), nullable=True),
     sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('last_login_at', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('notify_reminders', sa.Boolean(), nullable=False),
+    sa.Column('notify_missions', sa.Boolean(), nullable=False),
     sa.Column('created_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['commune_code'], ['communes.code'], name=op.f('fk_users_commune_code_communes')),

@@ -1,0 +1,48 @@
+"""``flask --app blagis send-mail``: deliver the outbox (from cron, or ``--loop``)."""
+
+import logging
+import time
+
+import click
+from flask.cli import with_appcontext
+
+from blagis.extensions import db
+
+
+@click.command("send-mail")
+@click.option("--loop", is_flag=True, help="Keep running, checking the outbox every interval.")
+@click.option(
+    "--interval", default=10.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds."
+)
+@click.option(
+    "--batch",
+    default=50,
+    show_default=True,
+    type=click.IntRange(min=1, max=1000),
+    help="Messages claimed at a time.",
+)
+@with_appcontext
+def send_mail_command(loop, interval, batch):
+    """Send the e-mail that is due; retry failures with back-off. Safe to run concurrently."""
+    from blagis.mail.worker import log, new_worker_id, run_once
+
+    if log.level == logging.NOTSET:
+        log.setLevel(logging.INFO)
+    worker_id = new_worker_id()
+    while True:
+        try:
+            report = run_once(batch=batch, worker_id=worker_id)
+        except Exception as error:  # noqa: BLE001 - a loop survives a database hiccup
+            db.session.rollback()
+            if not loop:
+                raise click.ClickException(f"send-mail: {error}") from error
+            log.exception("send-mail run failed; trying again in %s s", interval)
+            report = None
+        finally:
+            db.session.remove()
+        if report is not None and (report.claimed or not loop):
+            click.echo(f"sent: {report.sent}, to retry: {report.retried}, failed: {report.failed}")
+        if not loop:
+            return
+        if report is None or report.claimed < batch:
+            time.sleep(interval)

@@ -1,0 +1,154 @@
+"""Queueing e-mail in the outbox: rendered now, in the recipient's language, sent later.
+
+A message template ``templates/mail/<name>.txt`` defines the blocks ``subject``, ``text`` and,
+optionally, ``html``. Rendering happens in the transaction of the change that causes the mail,
+so a rolled-back change never leaves a message behind. Every message gets the common footer of
+``templates/mail/_layout.{txt,html}``; without an ``html`` block the HTML body is made from the
+text (escaped, paragraphs kept, links made clickable).
+"""
+
+import base64
+import re
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import force_locale
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from blagis.extensions import db
+from blagis.models import MailCategory, OutboxMessage, utcnow
+
+# Non-essential categories and the User attribute that says whether the person wants them.
+NON_ESSENTIAL = {
+    MailCategory.REMINDER: "notify_reminders",
+    MailCategory.MISSION_CALL: "notify_missions",
+}
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def wants(user, category: str) -> bool:
+    """False when ``user`` turned this kind of non-essential mail off."""
+    attribute = NON_ESSENTIAL.get(MailCategory(category))
+    if attribute is None or user is None:
+        return True
+    return bool(getattr(user, attribute, True))
+
+
+def _html_env():
+    """The app's Jinja environment with autoescape forced on, for ``html`` blocks.
+
+    Mail templates end in ``.txt`` so Flask would not escape them; an ``html`` block must be.
+    """
+    env = current_app.extensions.get("blagis_mail_html_env")
+    if env is None:
+        env = current_app.jinja_env.overlay(autoescape=True, cache_size=100)
+        current_app.extensions["blagis_mail_html_env"] = env
+    return env
+
+
+def _render_block(env, template_name: str, block: str, context: dict) -> str | None:
+    template = env.get_template(template_name)
+    if block not in template.blocks:
+        return None
+    ctx = template.new_context(dict(context), shared=False)
+    return "".join(template.blocks[block](ctx)).strip()
+
+
+def text_to_html(text: str) -> Markup:
+    """Plain text as escaped HTML paragraphs, with http(s) addresses as links."""
+    paragraphs = []
+    for chunk in re.split(r"\n\s*\n", text.strip()):
+        lines = []
+        for line in chunk.splitlines():
+            parts, last = [], 0
+            for match in _URL.finditer(line):
+                parts.append(escape(line[last : match.start()]))
+                url = escape(match.group(0))
+                parts.append(Markup('<a href="{0}">{0}</a>').format(url))
+                last = match.end()
+            parts.append(escape(line[last:]))
+            lines.append(Markup("").join(parts))
+        paragraphs.append(Markup("<p>{}</p>").format(Markup("<br>\n").join(lines)))
+    return Markup("\n").join(paragraphs)
+
+
+def render_message(template: str, context: dict, *, locale: str, unsubscribe_url=None) -> dict:
+    """Subject, text and HTML bodies of a message, footer included, in ``locale``."""
+    name = f"mail/{template}.txt"
+    with force_locale(locale):
+        subject = _render_block(current_app.jinja_env, name, "subject", context) or ""
+        text = _render_block(current_app.jinja_env, name, "text", context) or ""
+        html = _render_block(_html_env(), name, "html", context)
+        body_html = Markup(html) if html else text_to_html(text)
+        subject = " ".join(subject.split())[:300]
+        layout = {
+            "subject": subject,
+            "locale": locale,
+            "base_url": current_app.config["BLAGIS_BASE_URL"],
+            "unsubscribe_url": unsubscribe_url,
+        }
+        body_text = current_app.jinja_env.get_template("mail/_layout.txt").render(layout, body=text)
+        body_html = current_app.jinja_env.get_template("mail/_layout.html").render(
+            layout, body=body_html
+        )
+    return {"subject": subject, "text": body_text.strip() + "\n", "html": body_html}
+
+
+def queue_mail(
+    recipient: str,
+    template: str,
+    *,
+    locale: str | None = None,
+    context: dict | None = None,
+    dedup_key: str | None = None,
+    attachments: list[tuple[str, str, bytes]] | None = None,
+    due_at: datetime | None = None,
+    category: str = "essential",
+    user=None,
+) -> OutboxMessage | None:
+    """Add a message to the outbox (the caller commits). Returns None when nothing is queued:
+
+    ``dedup_key`` was already queued, or ``user`` turned off this ``category`` of mail.
+    ``category`` is ``essential`` (account, registrations, decisions) or a kind of
+    non-essential mail (``reminder``, ``mission_call``) that carries an unsubscribe link.
+    """
+    category = MailCategory(category)
+    if user is not None and not wants(user, category):
+        return None
+    if dedup_key is not None:
+        existing = db.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key)
+        )
+        if existing is not None:
+            return None
+    locale = locale if locale in current_app.config["BLAGIS_LOCALES"] else "fr"
+    context = dict(context or {})
+    context.setdefault("base_url", current_app.config["BLAGIS_BASE_URL"])
+    unsubscribe_url = None
+    if category in NON_ESSENTIAL and user is not None and getattr(user, "id", None):
+        from blagis.mail.unsubscribe import unsubscribe_url as make_url
+
+        unsubscribe_url = make_url(user, category, locale)
+    rendered = render_message(template, context, locale=locale, unsubscribe_url=unsubscribe_url)
+    message = OutboxMessage(
+        recipient=recipient,
+        locale=locale,
+        template=template,
+        subject=rendered["subject"],
+        body_text=rendered["text"],
+        body_html=rendered["html"],
+        attachments=[
+            {"filename": name, "content_type": ctype, "data": base64.b64encode(data).decode()}
+            for name, ctype, data in (attachments or [])
+        ]
+        or None,
+        dedup_key=dedup_key,
+        due_at=due_at or utcnow(),
+        category=category,
+        unsubscribe_url=unsubscribe_url,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message

@@ -1,0 +1,125 @@
+"""Unsubscribe links, the e-mail settings on /account, and the staff outbox page."""
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import case, func, select
+
+from blagis import sections
+from blagis.domain import DomainError
+from blagis.errors import render_error
+from blagis.extensions import csrf, db
+from blagis.mail import services
+from blagis.mail.forms import NotificationsForm
+from blagis.mail.unsubscribe import read_token, unsubscribe
+from blagis.models import MailCategory, OutboxMessage, OutboxStatus
+from blagis.permissions import login_required, staff_required
+
+bp = Blueprint("notifications", __name__)
+admin_bp = Blueprint("outbox_admin", __name__)
+
+
+def category_label(category: MailCategory) -> str:
+    return {
+        MailCategory.REMINDER: _("event reminders"),
+        MailCategory.MISSION_CALL: _("messages about volunteer missions"),
+    }.get(category, str(category))
+
+
+def _account_block(user) -> dict:
+    return {"form": NotificationsForm(obj=user)}
+
+
+sections.register(sections.ACCOUNT, 80, "notifications/account_block.html", _account_block)
+
+
+@bp.route("/account/notifications", methods=["POST"])
+@login_required
+def settings():
+    form = NotificationsForm()
+    if form.validate_on_submit():
+        services.set_preferences(
+            current_user._get_current_object(),
+            reminders=form.notify_reminders.data,
+            missions=form.notify_missions.data,
+        )
+        db.session.commit()
+        flash(_("Your e-mail preferences have been saved."), "success")
+    else:
+        flash(_("Your e-mail preferences could not be saved. Please try again."), "error")
+    return redirect(url_for("account.index") + "#notifications")
+
+
+# No CSRF token: the signed link is the proof, and mail clients post to it without a form
+# (RFC 8058 one-click unsubscribe).
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe_view(token: str):
+    found = read_token(token)
+    if found is None:
+        return render_error(
+            400,
+            _(
+                "This unsubscribe link is not valid: it may have been cut or changed. You can "
+                "choose which e-mail you receive on your account page."
+            ),
+        )
+    user, category = found
+    if request.method == "POST":
+        unsubscribe(user, category)
+        db.session.commit()
+        return render_template("notifications/unsubscribed.html", category=category_label(category))
+    return render_template(
+        "notifications/unsubscribe.html", category=category_label(category), token=token
+    )
+
+
+VISIBLE = (OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+
+@admin_bp.route("")
+@staff_required
+def index():
+    wanted = request.args.get("status")
+    statuses = [OutboxStatus(wanted)] if wanted in {s.value for s in VISIBLE} else list(VISIBLE)
+    priority = case(
+        (OutboxMessage.status == OutboxStatus.FAILED, 0),
+        (OutboxMessage.status == OutboxStatus.SENDING, 1),
+        else_=2,
+    )
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(statuses))
+        .order_by(priority, OutboxMessage.due_at.desc(), OutboxMessage.id.desc())
+    )
+    page = db.paginate(query, per_page=50, error_out=False, count=True)
+    counts = dict(
+        db.session.execute(
+            select(OutboxMessage.status, func.count())
+            .where(OutboxMessage.status.in_(VISIBLE))
+            .group_by(OutboxMessage.status)
+        ).all()
+    )
+    return render_template(
+        "admin/outbox.html",
+        page=page,
+        counts=counts,
+        current=wanted if len(statuses) == 1 else None,
+        statuses=VISIBLE,
+        retryable=services.RETRYABLE,
+    )
+
+
+@admin_bp.route("/<int:message_id>/retry", methods=["POST"])
+@staff_required
+def retry(message_id: int):
+    message = db.get_or_404(OutboxMessage, message_id)
+    try:
+        services.retry_message(current_user._get_current_object(), message)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("The message will be sent again within a minute."), "success")
+    return redirect(url_for("outbox_admin.index"))

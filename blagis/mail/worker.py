@@ -1,0 +1,274 @@
+"""The ``send-mail`` worker: claim due messages, send them, record the outcome.
+
+Several workers may run at once (cron overlapping a slow run, several servers): a message is
+first *claimed* in its own short transaction, so only one worker ever holds it, then sent with
+no database transaction open, then marked sent or scheduled for a retry with back-off.
+"""
+
+import base64
+import logging
+import os
+import smtplib
+import socket
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+
+import sqlalchemy as sa
+from flask import current_app
+
+from blagis.extensions import db
+from blagis.models import OutboxMessage, OutboxStatus, utcnow
+
+log = logging.getLogger("blagis.mail")
+
+BACKOFF_CAP_MINUTES = 240
+OUTBOX_HEADER = "X-Blagis-Outbox-Id"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after ``attempts`` tries: 1, 2, 4, 8… minutes, capped."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), BACKOFF_CAP_MINUTES))
+
+
+def new_worker_id() -> str:
+    """Unique per run, even for two threads of one process."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _claimable(now):
+    """Due pending messages, and messages whose worker died mid-send (claim too old)."""
+    stale = now - timedelta(seconds=current_app.config["MAIL_CLAIM_TIMEOUT"])
+    return sa.or_(
+        sa.and_(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.due_at <= now),
+        sa.and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < stale),
+    )
+
+
+def claim(worker_id: str, batch: int) -> list[int]:
+    """Mark up to ``batch`` due messages as ``sending`` by this worker; commit; their ids.
+
+    PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` lets concurrent workers take disjoint rows
+    without waiting. SQLite has no row locks but serialises writers: a conditional ``UPDATE``
+    that only matches a still-claimable row, checked through its row count, is the equivalent.
+    """
+    now = utcnow()
+    order = (OutboxMessage.due_at, OutboxMessage.id)
+    values = {"status": OutboxStatus.SENDING, "claimed_by": worker_id, "claimed_at": now}
+    if db.session.get_bind().dialect.name == "postgresql":
+        ids = db.session.scalars(
+            sa.select(OutboxMessage.id)
+            .where(_claimable(now))
+            .order_by(*order)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if ids:
+            db.session.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        db.session.commit()
+        return list(ids)
+    candidates = db.session.scalars(
+        sa.select(OutboxMessage.id).where(_claimable(now)).order_by(*order).limit(batch)
+    ).all()
+    claimed = []
+    for message_id in candidates:
+        result = db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, _claimable(now))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            claimed.append(message_id)
+    db.session.commit()
+    return claimed
+
+
+def _domain(config) -> str:
+    address = parseaddr(config["MAIL_FROM"])[1]
+    return address.rpartition("@")[2] or "blagis.invalid"
+
+
+def build_email(message: OutboxMessage, config) -> EmailMessage:
+    """The MIME message: text, HTML alternative, attachments, and stable identifying headers."""
+    email = EmailMessage()
+    email["Subject"] = message.subject
+    email["From"] = config["MAIL_FROM"]
+    email["To"] = message.recipient
+    email["Date"] = format_datetime(utcnow(), usegmt=True)
+    # Stable across retries: a receiving server or client can drop a duplicate.
+    stamp = message.created_at.strftime("%Y%m%d%H%M%S")
+    email["Message-ID"] = f"<outbox.{message.id}.{stamp}@{_domain(config)}>"
+    email[OUTBOX_HEADER] = str(message.id)
+    email["Content-Language"] = message.locale
+    email["Auto-Submitted"] = "auto-generated"
+    if message.unsubscribe_url:
+        email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    for item in message.attachments or []:
+        maintype, _, subtype = item["content_type"].partition("/")
+        email.add_attachment(
+            base64.b64decode(item["data"]),
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=item["filename"],
+        )
+    return email
+
+
+class SMTPTransport:
+    """One SMTP connection per run, opened on first use, reopened after an error."""
+
+    def __init__(self, config):
+        self.config = config
+        self.connection: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        connection = smtplib.SMTP(
+            config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]
+        )
+        try:
+            if config["MAIL_USE_TLS"]:
+                connection.starttls(context=ssl.create_default_context())
+            if config.get("MAIL_USERNAME"):
+                connection.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def send(self, email: EmailMessage, message_id: int) -> None:
+        if self.connection is None:
+            self.connection = self._connect()
+        try:
+            self.connection.send_message(email)
+        except smtplib.SMTPRecipientsRefused:
+            raise  # the connection is still good; only this message failed
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.quit()
+            except (smtplib.SMTPException, OSError):
+                self.connection.close()
+            self.connection = None
+
+
+class LogTransport:
+    """Development (no MAIL_SERVER): the message goes to the log and counts as sent."""
+
+    def send(self, email: EmailMessage, message_id: int) -> None:
+        text = email.get_body(("plain",)).get_content()
+        log.info(
+            "mail %s (not sent, no MAIL_SERVER) to %s: %s\n%s",
+            message_id,
+            email["To"],
+            email["Subject"],
+            text,
+        )
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class RunReport:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _mark(message_id: int, worker_id: str, **values) -> None:
+    """Update a message only while this worker still holds it, and commit."""
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker_id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def run_once(batch: int = 50, worker_id: str | None = None) -> RunReport:
+    """Claim and send one batch of due messages; safe to call from several workers at once."""
+    config = current_app.config
+    worker_id = worker_id or new_worker_id()
+    report = RunReport()
+    ids = claim(worker_id, batch)
+    report.claimed = len(ids)
+    if not ids:
+        return report
+    messages = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.claimed_by == worker_id)
+        .order_by(OutboxMessage.due_at, OutboxMessage.id)
+    ).all()
+    # Snapshot what sending needs, then end the transaction: none stays open during SMTP.
+    work = [(m.id, m.attempts, build_email(m, config)) for m in messages]
+    db.session.commit()
+    deadline = utcnow() + timedelta(seconds=config["MAIL_CLAIM_TIMEOUT"] / 2)
+    transport = SMTPTransport(config) if config.get("MAIL_SERVER") else LogTransport()
+    broken: Exception | None = None  # the server is unreachable: fail the rest fast
+    try:
+        for message_id, attempts, email in work:
+            attempts += 1
+            if utcnow() > deadline:
+                # Too slow: give the rest back before another worker would reclaim them.
+                _mark(message_id, worker_id, status=OutboxStatus.PENDING, claimed_by=None)
+                report.retried += 1
+                continue
+            try:
+                if broken is not None:
+                    raise broken
+                transport.send(email, message_id)
+            except (smtplib.SMTPException, OSError) as error:
+                if not isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
+                    broken = error
+                _record_failure(message_id, worker_id, attempts, error, report)
+            else:
+                _mark(
+                    message_id,
+                    worker_id,
+                    status=OutboxStatus.SENT,
+                    sent_at=utcnow(),
+                    attempts=attempts,
+                    claimed_by=None,
+                )
+                report.sent += 1
+    finally:
+        transport.close()
+    return report
+
+
+def _record_failure(message_id, worker_id, attempts, error, report: RunReport) -> None:
+    """Retry later with exponential back-off, or give up after MAIL_MAX_ATTEMPTS tries."""
+    text = f"{type(error).__name__}: {error}"[:2000]
+    report.errors.append(f"{message_id}: {text}")
+    values = {"attempts": attempts, "last_error": text, "claimed_by": None}
+    if attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        values["status"] = OutboxStatus.FAILED
+        report.failed += 1
+        log.warning("mail %s failed for good after %s attempts: %s", message_id, attempts, text)
+    else:
+        values["status"] = OutboxStatus.PENDING
+        values["due_at"] = utcnow() + backoff(attempts)
+        report.retried += 1
+        log.info("mail %s will be retried (attempt %s): %s", message_id, attempts, text)
+    _mark(message_id, worker_id, **values)
