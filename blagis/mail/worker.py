@@ -108,7 +108,6 @@ def build_email(message: OutboxMessage, config) -> EmailMessage:
     stamp = message.created_at.strftime("%Y%m%d%H%M%S")
     email["Message-ID"] = f"<outbox.{message.id}.{stamp}@{_domain(config)}>"
     email[OUTBOX_HEADER] = str(message.id)
-    email["Content-Language"] = message.locale
     email["Auto-Submitted"] = "auto-generated"
     if message.unsubscribe_url:
         email["List-Unsubscribe"] = f"<{message.unsubscribe_url}>"
@@ -124,6 +123,10 @@ def build_email(message: OutboxMessage, config) -> EmailMessage:
             subtype=subtype or "octet-stream",
             filename=item["filename"],
         )
+        if maintype == "text":  # bytes kept exactly (an .ics wants CRLF); say they are UTF-8
+            email.get_payload()[-1].set_param("charset", "utf-8")
+    # Last: set_content() and add_attachment() move or drop Content-* headers set earlier.
+    email["Content-Language"] = message.locale
     return email
 
 
