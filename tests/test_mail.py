@@ -519,3 +519,39 @@ def test_outbox_admin_is_for_staff_only(client, auth, make_user):
     auth.login_as(resident)
     assert client.get("/admin/outbox").status_code == 403
     assert client.post("/admin/outbox/1/retry").status_code == 403
+
+
+def test_template_html_block_is_escaped_and_ics_attached(app, smtp, make_user, monkeypatch):
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    test_templates = str(__import__("pathlib").Path(__file__).parent / "templates")
+    monkeypatch.setattr(
+        app.jinja_env,
+        "loader",
+        ChoiceLoader([app.jinja_env.loader, FileSystemLoader(test_templates)]),
+    )
+    monkeypatch.delitem(app.extensions, "blagis_mail_html_env", raising=False)
+    user = make_user(locale="fr")
+    with app.app_context():
+        stored = db.session.get(User, user.id)
+        queue_mail(
+            stored.email,
+            "test_with_html",
+            locale="fr",
+            context={"name": "Ana <b>", "title": "Café & <i>vélo</i>"},
+            attachments=[("cafe.ics", "text/calendar", ics_bytes("Café & vélo"))],
+            category="reminder",
+            user=stored,
+        )
+        db.session.commit()
+        run_once()
+    app.extensions.pop("blagis_mail_html_env", None)
+    [(_, received)] = smtp.collector.messages
+    assert received["Subject"] == "Rappels d’événements: Café & <i>vélo</i>"
+    html = received.get_body(("html",)).get_content()
+    assert "<p>Bonjour Ana &lt;b&gt;,</p>" in html
+    assert "<strong>Café &amp; &lt;i&gt;vélo&lt;/i&gt;</strong>" in html
+    assert "Ne plus recevoir ce type de message" in html
+    [attachment] = list(received.iter_attachments())
+    [event] = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Café & vélo"

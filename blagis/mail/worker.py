@@ -75,21 +75,24 @@ def claim(worker_id: str, batch: int) -> list[int]:
             )
         db.session.commit()
         return list(ids)
-    candidates = db.session.scalars(
-        sa.select(OutboxMessage.id).where(_claimable(now)).order_by(*order).limit(batch)
-    ).all()
-    claimed = []
-    for message_id in candidates:
-        result = db.session.execute(
-            sa.update(OutboxMessage)
-            .where(OutboxMessage.id == message_id, _claimable(now))
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount == 1:
-            claimed.append(message_id)
-    db.session.commit()
-    return claimed
+    claimed: list[int] = []
+    while True:
+        candidates = db.session.scalars(
+            sa.select(OutboxMessage.id).where(_claimable(now)).order_by(*order).limit(batch)
+        ).all()
+        for message_id in candidates:
+            result = db.session.execute(
+                sa.update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, _claimable(now))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:
+                claimed.append(message_id)
+        db.session.commit()
+        # Another worker took every candidate first: look again rather than stop early.
+        if claimed or not candidates:
+            return claimed
 
 
 def _domain(config) -> str:
