@@ -555,3 +555,27 @@ def test_template_html_block_is_escaped_and_ics_attached(app, smtp, make_user, m
     [attachment] = list(received.iter_attachments())
     [event] = Calendar.from_ical(attachment.get_content()).walk("VEVENT")
     assert str(event["SUMMARY"]) == "Café & vélo"
+
+
+def test_tls_required_but_not_offered_is_retried_not_sent_in_clear(app, smtp, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_USE_TLS", True)  # aiosmtpd here offers no STARTTLS
+    [message_id] = queue_many(app, 1)
+    with app.app_context():
+        report = run_once()
+    assert report.retried == 1 and smtp.collector.outbox_ids() == []
+    row = statuses(app)[message_id]
+    assert row.status == OutboxStatus.PENDING and "STARTTLS" in row.last_error
+
+
+def test_staff_account_page_links_to_outbox(app, client, auth, make_user):
+    [message_id] = queue_many(app, 1)
+    with app.app_context():
+        db.session.execute(sa.update(OutboxMessage).values(status=OutboxStatus.FAILED))
+        db.session.commit()
+    auth.login_as(make_user(role="staff"))
+    html = client.get("/account?lang=en").get_data(as_text=True)
+    assert "1 message could not be sent." in html and 'href="/admin/outbox"' in html
+    auth.logout()
+    auth.login_as(make_user())
+    assert 'href="/admin/outbox"' not in client.get("/account").get_data(as_text=True)
+    assert message_id

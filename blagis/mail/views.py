@@ -27,7 +27,14 @@ def category_label(category: MailCategory) -> str:
 
 
 def _account_block(user) -> dict:
-    return {"form": NotificationsForm(obj=user)}
+    data = {"form": NotificationsForm(obj=user), "failed_mail": None}
+    if user.is_staff:  # staff find the outbox page from their account
+        data["failed_mail"] = db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(
+                OutboxMessage.status == OutboxStatus.FAILED
+            )
+        )
+    return data
 
 
 sections.register(sections.ACCOUNT, 80, "notifications/account_block.html", _account_block)
