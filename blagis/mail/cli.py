@@ -1,9 +1,11 @@
 """``flask --app blagis send-mail``: deliver the outbox (from cron, or ``--loop``)."""
 
 import logging
+import signal
 import time
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from blagis.extensions import db
@@ -26,10 +28,14 @@ def send_mail_command(loop, interval, batch):
     """Send the e-mail that is due; retry failures with back-off. Safe to run concurrently."""
     from blagis.mail.worker import log, new_worker_id, run_once
 
+    current_app.logger  # noqa: B018 - Flask attaches its stderr handler on first access
     if log.level == logging.NOTSET:
         log.setLevel(logging.INFO)
     worker_id = new_worker_id()
-    while True:
+    stopping = []
+    if loop:  # systemd/supervisors send SIGTERM: finish the batch in hand, then stop
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    while not stopping:
         try:
             report = run_once(batch=batch, worker_id=worker_id)
         except Exception as error:  # noqa: BLE001 - a loop survives a database hiccup
@@ -45,4 +51,6 @@ def send_mail_command(loop, interval, batch):
         if not loop:
             return
         if report is None or report.claimed < batch:
-            time.sleep(interval)
+            deadline = time.monotonic() + interval
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(min(0.5, interval))

@@ -30,9 +30,7 @@ def _account_block(user) -> dict:
     data = {"form": NotificationsForm(obj=user), "failed_mail": None}
     if user.is_staff:  # staff find the outbox page from their account
         data["failed_mail"] = db.session.scalar(
-            select(func.count(OutboxMessage.id)).where(
-                OutboxMessage.status == OutboxStatus.FAILED
-            )
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.status == OutboxStatus.FAILED)
         )
     return data
 
