@@ -579,3 +579,61 @@ def test_staff_account_page_links_to_outbox(app, client, auth, make_user):
     auth.login_as(make_user())
     assert 'href="/admin/outbox"' not in client.get("/account").get_data(as_text=True)
     assert message_id
+
+
+WORKER_SCRIPT = """
+import sys
+from tests.conftest import test_config
+from blagis import create_app
+from blagis.extensions import db
+from blagis.mail.worker import run_once
+
+app = create_app(test_config(sys.argv[1], MAIL_SERVER="127.0.0.1", MAIL_PORT=int(sys.argv[2])))
+with app.app_context():
+    print("ready", flush=True)
+    sys.stdin.readline()  # both processes start sending together
+    sent = 0
+    while (report := run_once(batch=5)).claimed:
+        sent += report.sent
+    db.session.remove()
+    db.engine.dispose()
+print("sent", sent, flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_two_worker_processes_never_send_a_message_twice(app, smtp, database):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ids = queue_many(app, 60)
+    root = Path(__file__).resolve().parent.parent
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER_SCRIPT, database, str(smtp.port)],
+            cwd=root,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout.readline().strip() == "ready"
+        for worker in workers:
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
+        outputs = [worker.communicate(timeout=120)[0] for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    sent = [int(out.split()[-1]) for out in outputs]
+    assert sum(sent) == 60
+    delivered = smtp.collector.outbox_ids()
+    assert len(delivered) == len(set(delivered)) == 60
+    assert sorted(delivered) == sorted(ids)
