@@ -33,6 +33,13 @@ class Collector:
     def __init__(self):
         self.lock = threading.Lock()
         self.envelopes = []
+        self.refused = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd hook name
         with self.lock:
@@ -637,3 +644,21 @@ def test_two_worker_processes_never_send_a_message_twice(app, smtp, database):
     delivered = smtp.collector.outbox_ids()
     assert len(delivered) == len(set(delivered)) == 60
     assert sorted(delivered) == sorted(ids)
+
+
+def test_refused_recipient_or_broken_row_does_not_hold_up_the_others(app, smtp):
+    ids = queue_many(app, 3)
+    smtp.collector.refused.add("bulk1@example.org")
+    with app.app_context():
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == ids[2])
+            .values(recipient="bad\r\nBcc: victim@example.org")
+        )
+        db.session.commit()
+        report = run_once()
+    assert (report.sent, report.retried, report.failed) == (1, 1, 1)
+    assert smtp.collector.outbox_ids() == [ids[0]]
+    rows = statuses(app)
+    assert rows[ids[1]].status == OutboxStatus.PENDING and "550" in rows[ids[1]].last_error
+    assert rows[ids[2]].status == OutboxStatus.FAILED and rows[ids[2]].attempts == 1

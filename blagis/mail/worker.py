@@ -134,11 +134,16 @@ def build_email(message: OutboxMessage, config) -> EmailMessage:
 
 
 class SMTPTransport:
-    """One SMTP connection per run, opened on first use, reopened after an error."""
+    """One SMTP connection per run, opened on first use, reopened after an error.
+
+    When the server cannot be reached (or refuses TLS or the log-in), every later message of
+    the run fails at once with the same error instead of waiting for a time-out each.
+    """
 
     def __init__(self, config):
         self.config = config
         self.connection: smtplib.SMTP | None = None
+        self.unreachable: Exception | None = None
 
     def _connect(self) -> smtplib.SMTP:
         config = self.config
@@ -156,14 +161,20 @@ class SMTPTransport:
         return connection
 
     def send(self, email: EmailMessage, message_id: int) -> None:
+        if self.unreachable is not None:
+            raise self.unreachable
         if self.connection is None:
-            self.connection = self._connect()
+            try:
+                self.connection = self._connect()
+            except Exception as error:
+                self.unreachable = error
+                raise
         try:
             self.connection.send_message(email)
         except smtplib.SMTPRecipientsRefused:
             raise  # the connection is still good; only this message failed
         except BaseException:
-            self.close()
+            self.close()  # state unknown: the next message reconnects
             raise
 
     def close(self) -> None:
@@ -227,11 +238,16 @@ def run_once(batch: int = 50, worker_id: str | None = None) -> RunReport:
         .order_by(OutboxMessage.due_at, OutboxMessage.id)
     ).all()
     # Snapshot what sending needs, then end the transaction: none stays open during SMTP.
-    work = [(m.id, m.attempts, build_email(m, config)) for m in messages]
+    work = []
+    for message in messages:
+        try:
+            email = build_email(message, config)
+        except Exception as error:  # noqa: BLE001 - a malformed row must not block the others
+            email = error
+        work.append((message.id, message.attempts, email))
     db.session.commit()
     deadline = utcnow() + timedelta(seconds=config["MAIL_CLAIM_TIMEOUT"] / 2)
     transport = SMTPTransport(config) if config.get("MAIL_SERVER") else LogTransport()
-    broken: Exception | None = None  # the server is unreachable: fail the rest fast
     try:
         for message_id, attempts, email in work:
             attempts += 1
@@ -240,13 +256,12 @@ def run_once(batch: int = 50, worker_id: str | None = None) -> RunReport:
                 _mark(message_id, worker_id, status=OutboxStatus.PENDING, claimed_by=None)
                 report.retried += 1
                 continue
+            if isinstance(email, Exception):  # cannot be built: retrying would not help
+                _record_failure(message_id, worker_id, attempts, email, report, final=True)
+                continue
             try:
-                if broken is not None:
-                    raise broken
                 transport.send(email, message_id)
-            except (smtplib.SMTPException, OSError) as error:
-                if not isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
-                    broken = error
+            except Exception as error:  # noqa: BLE001 - recorded on the message, retried later
                 _record_failure(message_id, worker_id, attempts, error, report)
             else:
                 _mark(
@@ -263,12 +278,14 @@ def run_once(batch: int = 50, worker_id: str | None = None) -> RunReport:
     return report
 
 
-def _record_failure(message_id, worker_id, attempts, error, report: RunReport) -> None:
+def _record_failure(
+    message_id, worker_id, attempts, error, report: RunReport, final: bool = False
+) -> None:
     """Retry later with exponential back-off, or give up after MAIL_MAX_ATTEMPTS tries."""
     text = f"{type(error).__name__}: {error}"[:2000]
     report.errors.append(f"{message_id}: {text}")
     values = {"attempts": attempts, "last_error": text, "claimed_by": None}
-    if attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+    if final or attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         values["status"] = OutboxStatus.FAILED
         report.failed += 1
         log.warning("mail %s failed for good after %s attempts: %s", message_id, attempts, text)
