@@ -26,6 +26,10 @@ ACCOUNTS = [
 
 STEPS: list = []
 
+from blagis.mail.demo import step as _mail_step  # noqa: E402 - steps need STEPS defined first
+
+STEPS.append(_mail_step)
+
 
 def create_demo(if_empty: bool = False) -> dict | None:
     """Create the demo accounts then run every domain's step; None when skipped."""
