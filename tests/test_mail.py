@@ -662,3 +662,25 @@ def test_refused_recipient_or_broken_row_does_not_hold_up_the_others(app, smtp):
     rows = statuses(app)
     assert rows[ids[1]].status == OutboxStatus.PENDING and "550" in rows[ids[1]].last_error
     assert rows[ids[2]].status == OutboxStatus.FAILED and rows[ids[2]].attempts == 1
+
+
+def test_turning_a_category_off_drops_its_waiting_messages(app, client, auth, make_user):
+    user = make_user(locale="fr")
+    url = queue_reminder(app, user.id, key="tomorrow")
+    with app.app_context():
+        stored = db.session.get(User, user.id)
+        queue_mail(stored.email, "account_created", context={"user": stored}, user=stored)
+        queue_mail(
+            stored.email,
+            "account_created",
+            context={"user": stored},
+            category="mission_call",
+            user=stored,
+        )
+        db.session.commit()
+    client.post(url.removeprefix("http://blagis.test"))
+    remaining = sorted(str(r.category) for r in statuses(app).values())
+    assert remaining == ["essential", "mission_call"]
+    auth.login_as(user)
+    client.post("/account/notifications", data={})  # both boxes unchecked
+    assert [str(r.category) for r in statuses(app).values()] == ["essential"]

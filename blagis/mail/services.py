@@ -5,15 +5,21 @@ from flask_babel import gettext as _
 from blagis import audit
 from blagis.domain import DomainError
 from blagis.extensions import db
-from blagis.models import OutboxMessage, OutboxStatus, User, utcnow
+from blagis.models import MailCategory, OutboxMessage, OutboxStatus, User, utcnow
 
 RETRYABLE = (OutboxStatus.FAILED, OutboxStatus.PENDING)
 
 
 def set_preferences(user: User, *, reminders: bool, missions: bool) -> None:
     """Save which non-essential mail ``user`` wants (the caller commits)."""
+    from blagis.mail.unsubscribe import drop_waiting
+
     user.notify_reminders = bool(reminders)
     user.notify_missions = bool(missions)
+    if not reminders:
+        drop_waiting(user, MailCategory.REMINDER)
+    if not missions:
+        drop_waiting(user, MailCategory.MISSION_CALL)
     db.session.flush()
 
 

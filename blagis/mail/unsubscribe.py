@@ -1,10 +1,11 @@
 """Signed unsubscribe links: no log-in needed, no expiry, one category per link."""
 
+import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
 
 from blagis.extensions import db
-from blagis.models import MailCategory, User
+from blagis.models import MailCategory, OutboxMessage, OutboxStatus, User
 
 
 def _serializer() -> URLSafeSerializer:
@@ -43,4 +44,23 @@ def unsubscribe(user: User, category: MailCategory) -> None:
     from blagis.mail.queue import NON_ESSENTIAL
 
     setattr(user, NON_ESSENTIAL[category], False)
+    drop_waiting(user, category)
     db.session.flush()
+
+
+def drop_waiting(user: User, category: MailCategory) -> int:
+    """Delete the not-yet-claimed messages of a category the person just turned off.
+
+    A reminder queued before the change must not go out after it. Messages already being
+    sent are left alone.
+    """
+    result = db.session.execute(
+        sa.delete(OutboxMessage)
+        .where(
+            OutboxMessage.recipient == user.email,
+            OutboxMessage.category == category,
+            OutboxMessage.status == OutboxStatus.PENDING,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
