@@ -45,6 +45,9 @@ def _migrations_dir() -> str:
 def register_blueprints(app: Flask) -> None:
     from blagis.account.views import bp as account_bp
     from blagis.auth.views import bp as auth_bp
+    from blagis.initiatives.views import api_bp as initiatives_api_bp
+    from blagis.initiatives.views import bp as initiatives_bp
+    from blagis.initiatives.views import staff_bp as initiatives_staff_bp
     from blagis.main.views import bp as main_bp
     from blagis.objectives.views import api_bp as objectives_api_bp
     from blagis.objectives.views import bp as objectives_bp
@@ -54,6 +57,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(objectives_bp, url_prefix="/objectives")
     app.register_blueprint(objectives_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(initiatives_bp, url_prefix="/initiatives")
+    app.register_blueprint(initiatives_staff_bp, url_prefix="/staff/initiatives")
+    app.register_blueprint(initiatives_api_bp, url_prefix="/api/v1")
 
 
 def register_errors(app: Flask) -> None:

@@ -26,6 +26,10 @@ ACCOUNTS = [
 
 STEPS: list = []
 
+from blagis.initiatives.demo import step as initiatives_step  # noqa: E402
+
+STEPS.append(initiatives_step)
+
 
 def create_demo(if_empty: bool = False) -> dict | None:
     """Create the demo accounts then run every domain's step; None when skipped."""
