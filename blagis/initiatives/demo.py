@@ -205,7 +205,7 @@ def step(users) -> dict:
             )
             initiative.answered_at = at
         if state == "published":
-            supporters = [u for u in SUPPORTERS[: len(DEMO) - index] if u != author]
+            supporters = [u for u in SUPPORTERS[: len(SUPPORTERS) - index] if u != author]
             for name in supporters:
                 db.session.add(
                     InitiativeSupport(initiative_id=initiative.id, user_id=users[name].id)
