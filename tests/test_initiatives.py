@@ -765,3 +765,30 @@ def test_demo_creates_initiatives_in_every_state(app, runner):
         states = set(db.session.scalars(select(Initiative.state)))
         assert states == set(ModerationState)
         assert db.session.scalar(select(func.count(InitiativeStatusChange.id))) > 0
+
+
+def test_csrf_is_required_on_every_initiative_post(app, client, auth, make_user, make_initiative):
+    from tests.conftest import csrf_token_from
+
+    initiative_id = make_initiative(make_user(), state="published")
+    auth.login_as(make_user(role="staff"))
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        for path in (
+            f"/initiatives/{initiative_id}/support",
+            f"/initiatives/{initiative_id}/report",
+            f"/staff/initiatives/{initiative_id}/moderate",
+            f"/staff/initiatives/{initiative_id}/status",
+            f"/staff/initiatives/{initiative_id}/objectives",
+            "/initiatives/new",
+        ):
+            assert client.post(path, data={"reason": "x"}).status_code == 400, path
+        page = client.get(f"/initiatives/{initiative_id}").get_data(as_text=True)
+        token = csrf_token_from(page)
+        response = client.post(f"/initiatives/{initiative_id}/support", data={"csrf_token": token})
+        assert response.status_code == 303
+        staff_page = client.get(f"/staff/initiatives/{initiative_id}").get_data(as_text=True)
+        assert staff_page.count('name="csrf_token"') >= 3
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert get(app, initiative_id).support_count == 1

@@ -83,8 +83,6 @@ class ObjectivesForm(FlaskForm):
     objectives = SelectMultipleField(
         _l("Linked contract objectives"),
         validate_choice=False,
-        description=_l("Any level of the tree. Hold Ctrl (or Cmd) to choose several."),
-        render_kw={"size": 12},
     )
 
 
