@@ -792,3 +792,39 @@ def test_csrf_is_required_on_every_initiative_post(app, client, auth, make_user,
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert get(app, initiative_id).support_count == 1
+
+
+def test_concurrent_support_clicks_keep_one_support_and_an_exact_count(
+    app, make_user, make_initiative
+):
+    """Real threads, one session each, the same account clicking at once."""
+    import threading
+
+    user = make_user()
+    initiative_id = make_initiative(make_user(), state="published")
+    clients = []
+    for _ in range(6):
+        c = app.test_client()
+        c.post("/auth/login", data={"email": user.email, "password": "correct horse battery"})
+        clients.append(c)
+    barrier = threading.Barrier(len(clients))
+    statuses = []
+
+    def click(c):
+        barrier.wait()
+        statuses.append(c.post(f"/initiatives/{initiative_id}/support").status_code)
+
+    threads = [threading.Thread(target=click, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [303] * len(clients)
+    with app.app_context():
+        rows = db.session.scalar(
+            select(func.count(InitiativeSupport.id)).where(
+                InitiativeSupport.initiative_id == initiative_id
+            )
+        )
+        assert rows <= 1
+        assert db.session.get(Initiative, initiative_id).support_count == rows

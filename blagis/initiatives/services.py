@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -499,19 +499,26 @@ def _refresh_support_count(initiative: Initiative) -> None:
 
 
 def toggle_support(user: User, initiative: Initiative) -> bool:
-    """Support, or withdraw one's support; True when the user now supports it."""
+    """Support, or withdraw one's support; True when the user now supports it.
+
+    The initiative row is locked first (PostgreSQL) so toggles on one initiative run one
+    after the other and the recount is exact; SQLite serialises writers by itself, and the
+    unique constraint plus Core DELETE keep a racing double submit harmless there.
+    """
     if initiative.state != ModerationState.PUBLISHED:
         raise DomainError(_("Only a published initiative can be supported."))
     if initiative.author_id == user.id:
         raise DomainError(_("You cannot support your own initiative."))
-    existing = db.session.scalar(
-        select(InitiativeSupport).where(
-            InitiativeSupport.initiative_id == initiative.id, InitiativeSupport.user_id == user.id
-        )
+    db.session.execute(
+        select(Initiative.id).where(Initiative.id == initiative.id).with_for_update()
     )
+    pair = (
+        InitiativeSupport.initiative_id == initiative.id,
+        InitiativeSupport.user_id == user.id,
+    )
+    existing = db.session.scalar(select(InitiativeSupport.id).where(*pair))
     if existing is not None:
-        db.session.delete(existing)
-        db.session.flush()
+        db.session.execute(delete(InitiativeSupport).where(*pair))
         supported = False
     else:
         try:
