@@ -310,6 +310,10 @@ def test_reject_and_request_changes_need_a_reason(
     assert initiative.state == state and initiative.moderation_reason == "Précisez le lieu."
     (mail,) = mails(app, template)
     assert "Précisez le lieu." in mail.body_text and mail.locale == "fr"
+    assert mail.subject in (
+        "Votre initiative n’a pas été publiée",
+        "Des modifications sont demandées pour votre initiative",
+    )
     assert audits(app, f"initiative.{decision}")[0].after["reason"] == "Précisez le lieu."
 
     # The author sees the reason on their account page.
@@ -828,3 +832,40 @@ def test_concurrent_support_clicks_keep_one_support_and_an_exact_count(
         )
         assert rows <= 1
         assert db.session.get(Initiative, initiative_id).support_count == rows
+
+
+RATE_LIMIT_SCRIPT = """
+import sys
+from blagis import create_app
+from tests.conftest import PASSWORD, test_config
+
+url, email, initiative_id = sys.argv[1], sys.argv[2], sys.argv[3]
+app = create_app(test_config(
+    url, RATELIMIT_ENABLED=True, RATELIMIT_PROPOSE="2 per minute", RATELIMIT_REPORT="1 per minute"
+))
+client = app.test_client()
+assert client.post("/auth/login", data={"email": email, "password": PASSWORD}).status_code == 302
+codes = [client.post("/initiatives/new", data={}).status_code for _ in range(3)]
+report_url = f"/initiatives/{initiative_id}/report"
+codes += [client.post(report_url, data={}).status_code for _ in range(2)]
+print(" ".join(map(str, codes)))
+"""
+
+
+def test_propose_and_report_are_rate_limited(database, make_user, make_initiative):
+    """In a separate process: the shared limiter is switched off in this test session."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    user = make_user()
+    initiative_id = make_initiative(make_user(), state="published")
+    result = subprocess.run(
+        [sys.executable, "-c", RATE_LIMIT_SCRIPT, database, user.email, str(initiative_id)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["422", "422", "429", "422", "429"]
