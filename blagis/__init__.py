@@ -45,6 +45,9 @@ def _migrations_dir() -> str:
 def register_blueprints(app: Flask) -> None:
     from blagis.account.views import bp as account_bp
     from blagis.auth.views import bp as auth_bp
+    from blagis.initiatives.views import api_bp as initiatives_api_bp
+    from blagis.initiatives.views import bp as initiatives_bp
+    from blagis.initiatives.views import staff_bp as initiatives_staff_bp
     from blagis.mail.views import admin_bp as outbox_admin_bp
     from blagis.mail.views import bp as notifications_bp
     from blagis.main.views import bp as main_bp
@@ -58,6 +61,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(objectives_api_bp, url_prefix="/api/v1")
     app.register_blueprint(notifications_bp)
     app.register_blueprint(outbox_admin_bp, url_prefix="/admin/outbox")
+    app.register_blueprint(initiatives_bp, url_prefix="/initiatives")
+    app.register_blueprint(initiatives_staff_bp, url_prefix="/staff/initiatives")
+    app.register_blueprint(initiatives_api_bp, url_prefix="/api/v1")
 
 
 def register_errors(app: Flask) -> None:

@@ -1,6 +1,6 @@
 """Demo content: what a visitor of the demo site should find, in every domain.
 
-Each domain adds a step to ``STEPS``; a step takes the accounts made here and returns a
+Each domain adds a step to ``steps()``; a step takes the accounts made here and returns a
 mapping of what it created, for the command's summary.
 """
 
@@ -24,11 +24,13 @@ ACCOUNTS = [
     ("marc@blagis.example", "Marc", Role.RESIDENT, "fontenay-aux-roses", None),
 ]
 
-STEPS: list = []
 
-from blagis.mail.demo import step as _mail_step  # noqa: E402 - steps need STEPS defined first
+def steps() -> list:
+    """Each domain's demo step, in the order they depend on each other."""
+    from blagis.initiatives.demo import step as initiatives
+    from blagis.mail.demo import step as mail
 
-STEPS.append(_mail_step)
+    return [initiatives, mail]
 
 
 def create_demo(if_empty: bool = False) -> dict | None:
@@ -51,7 +53,7 @@ def create_demo(if_empty: bool = False) -> dict | None:
         users[email.split("@")[0]] = user
     db.session.flush()
     created = {"accounts": len(users)}
-    for step in STEPS:
+    for step in steps():
         created.update(step(users) or {})
         db.session.flush()
     return created

@@ -2,6 +2,15 @@
 
 from blagis.models.audit import AuditEntry
 from blagis.models.base import Base, TimestampMixin, UTCDateTime, utcnow
+from blagis.models.initiative import (
+    Initiative,
+    InitiativeObjective,
+    InitiativeReport,
+    InitiativeStatusChange,
+    InitiativeSupport,
+    ModerationState,
+    PublicStatus,
+)
 from blagis.models.objective import NodeLevel, ObjectiveNode
 from blagis.models.outbox import MailCategory, OutboxMessage, OutboxStatus
 from blagis.models.territory import Commune
@@ -12,10 +21,17 @@ __all__ = [
     "Base",
     "Commune",
     "MailCategory",
+    "Initiative",
+    "InitiativeObjective",
+    "InitiativeReport",
+    "InitiativeStatusChange",
+    "InitiativeSupport",
+    "ModerationState",
     "NodeLevel",
     "ObjectiveNode",
     "OutboxMessage",
     "OutboxStatus",
+    "PublicStatus",
     "Role",
     "TimestampMixin",
     "User",

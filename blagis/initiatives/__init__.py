@@ -1,0 +1,1 @@
+"""Initiatives: residents propose, staff moderate and answer, everyone follows."""
