@@ -105,5 +105,12 @@ def demo_command(if_empty):
 
 
 def init_app(app) -> None:
-    for command in (load_contract_command, create_user_command, demo_command):
+    from blagis.events.cli import send_reminders_command
+
+    for command in (
+        load_contract_command,
+        create_user_command,
+        demo_command,
+        send_reminders_command,
+    ):
         app.cli.add_command(command)
