@@ -1,23 +1,21 @@
 """Events and registrations: capacity, waitlist, staff, calendars, listing."""
 
-import csv
-import io
 from datetime import timedelta
 
 import pytest
-from icalendar import Calendar
 from sqlalchemy import func, select
 
 from blagis.extensions import db
 from blagis.models import (
-    AuditEntry,
-    Event,
     OutboxMessage,
     Registration,
     RegistrationState,
     utcnow,
 )
-from tests.factories_events import add_registration, make_event  # noqa: F401
+from tests import factories_events
+
+make_event = factories_events.make_event
+add_registration = factories_events.add_registration
 
 
 def states(app, event):
