@@ -13,6 +13,7 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -125,9 +126,9 @@ class EventForm(FlaskForm):
     repeat = SelectField(
         _l("Repeat"),
         choices=[
-            ("", _l("Only once")),
-            ("weekly", _l("Every week")),
-            ("monthly", _l("Every month")),
+            SelectChoice("", _l("Only once")),
+            SelectChoice("weekly", _l("Every week")),
+            SelectChoice("monthly", _l("Every month")),
         ],
         default="",
         validators=[Optional()],
@@ -168,8 +169,8 @@ class EditEventForm(EventForm):
     apply_to = RadioField(
         _l("Apply the changes to"),
         choices=[
-            ("one", _l("This date only")),
-            ("series", _l("This date and the next dates of the series")),
+            SelectChoice("one", _l("This date only")),
+            SelectChoice("series", _l("This date and the next dates of the series")),
         ],
         default="one",
         validators=[Optional()],
@@ -223,7 +224,9 @@ class StaffRegistrationForm(FlaskForm):
 
 
 class AttendanceForm(FlaskForm):
-    present = SelectField(choices=[("1", "1"), ("0", "0")], validators=[InputRequired()])
+    present = SelectField(
+        choices=[SelectChoice("1"), SelectChoice("0")], validators=[InputRequired()]
+    )
 
 
 class DropInForm(FlaskForm):

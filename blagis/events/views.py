@@ -96,11 +96,14 @@ def index():
     )
 
 
-@bp.route(".ics")
 def feed():
     filters = listing_filters()
     events = db.session.scalars(_query(filters).limit(FEED_LIMIT)).all()
     return _ics_response(feed_calendar(events, "Blagis"), "blagis.ics")
+
+
+# "/events.ics" sits beside the blueprint's prefix ("/events"), so it is added to the app.
+bp.record(lambda state: state.app.add_url_rule("/events.ics", "events.feed", feed))
 
 
 def _ics_response(body: bytes, filename: str) -> Response:
