@@ -26,6 +26,10 @@ ACCOUNTS = [
 
 STEPS: list = []
 
+from blagis.events.demo import step as events_step  # noqa: E402
+
+STEPS.append(events_step)
+
 
 def create_demo(if_empty: bool = False) -> dict | None:
     """Create the demo accounts then run every domain's step; None when skipped."""
