@@ -432,10 +432,13 @@ def test_listing_filters_and_places(client, make_event, make_user, add_registrat
         "page=99999999999999999999",
         "per_page=100000",
         "kind=atelier&kind=sortie",
+        "objective=%25",
+        "objective=1.%25",
     ],
 )
-def test_garbage_query_params_never_500(client, make_event, query):
+def test_garbage_query_params_never_500(client, auth, make_user, make_event, query):
     make_event()
+    auth.login_as(make_user(role="admin"))
     for path in ("/events", "/events.ics", "/api/v1/events", "/staff/events"):
         assert client.get(f"{path}?{query}").status_code in (200, 302)
 
@@ -522,3 +525,17 @@ def test_staff_pages_render(app, client, staff, make_event, add_registration):
     html = client.get(f"/staff/events/{event.id}/edit").get_data(as_text=True)
     assert format_local(event.starts_at) in html
     assert 'name="cancelled"' in html and 'name="objectives"' in html
+
+
+def test_staff_cannot_register_on_cancelled_event_but_can_after_window(
+    app, client, staff, make_event
+):
+    cancelled = make_event(cancelled=True)
+    closed = make_event(registration_closes_at=utcnow() - timedelta(hours=1))
+    person = {"name": "Mme Petit", "phone": "0601020304", "seats": "1"}
+    r = client.post(f"/staff/events/{cancelled.id}/registrations", data=person)
+    assert r.status_code == 422
+    r = client.post(f"/staff/events/{closed.id}/registrations", data=person)
+    assert r.status_code == 302
+    r = client.post("/staff/events/999999/registrations", data=person)
+    assert r.status_code == 404

@@ -64,7 +64,7 @@ def index():
     me = _me()
     past = request.args.get("past") == "1"
     try:
-        page = max(int(request.args.get("page", 1)), 1)
+        page = min(max(int(request.args.get("page", 1)), 1), 10000)
     except ValueError:
         page = 1
     query = select(Event).options(joinedload(Event.partner))

@@ -55,7 +55,8 @@ def listing_filters() -> dict:
         "objective": None,
         "past": request.args.get("past") == "1",
     }
-    codes = subtree_codes(objective) if objective else []
+    valid = objective and all(part.isdigit() for part in objective.split("."))
+    codes = subtree_codes(objective) if valid else []
     if codes:
         filters["objective"] = objective
         filters["objective_codes"] = codes
