@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy import text as sa_text
 
 from blagis.extensions import db
 from blagis.models import Registration
@@ -138,3 +139,27 @@ def test_simultaneous_registrations_never_overbook(app, make_user, make_event, s
         assert confirmed == CAPACITY
         assert len(waitlisted) == CLIENTS - CAPACITY
         db.session.remove()
+
+
+def test_sqlite_writer_takes_the_lock_first(app):
+    """``begin_write`` opens a BEGIN IMMEDIATE transaction: a second writer cannot start."""
+    import sqlite3
+
+    from blagis.dbtuning import begin_write
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name != "sqlite":
+            pytest.skip("SQLite only")
+        assert db.session.execute(sa_text("PRAGMA journal_mode")).scalar() == "wal"
+        begin_write(db.session)
+        other = sqlite3.connect(engine.url.database, timeout=0, isolation_level=None)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            # Readers are not blocked (WAL).
+            assert other.execute("SELECT count(*) FROM events").fetchone() == (0,)
+        finally:
+            other.close()
+            db.session.rollback()
+            db.session.remove()
