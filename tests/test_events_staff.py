@@ -539,3 +539,38 @@ def test_staff_cannot_register_on_cancelled_event_but_can_after_window(
     assert r.status_code == 302
     r = client.post("/staff/events/999999/registrations", data=person)
     assert r.status_code == 404
+
+
+def test_objective_indicators(app, make_event, make_user, add_registration, client):
+    from blagis.events.services import indicators
+    from blagis.models import ObjectiveNode, event_objectives
+
+    now = utcnow()
+    held = make_event(starts_at=now - timedelta(days=1), drop_in_count=7)
+    other = make_event(starts_at=now - timedelta(days=2), drop_in_count=100)
+    cancelled = make_event(starts_at=now - timedelta(days=2), cancelled=True, drop_in_count=50)
+    with app.app_context():
+        node = db.session.scalar(select(ObjectiveNode).where(ObjectiveNode.code == "4.4.1"))
+        for event_id in (held.id, cancelled.id):
+            db.session.execute(
+                event_objectives.insert().values(event_id=event_id, objective_id=node.id)
+            )
+        db.session.commit()
+    for i in range(3):
+        r = add_registration(held, make_user(), seats=2)
+        with app.app_context():
+            db.session.get(Registration, r.id).attended = i < 2
+            db.session.commit()
+    add_registration(held, make_user(), state="waitlisted")
+    add_registration(other, make_user())
+    with app.app_context():
+        result = indicators(["4", "4.4", "4.4.1"], now - timedelta(days=30), now)
+        assert (result.events, result.confirmed_seats, result.attended_seats, result.drop_ins) == (
+            1,
+            6,
+            4,
+            7,
+        )
+        assert indicators([], now - timedelta(days=30), now).events == 0
+    html = client.get("/objectives/4.4").get_data(as_text=True)
+    assert "4 personnes présentes" in html and "7 personnes venues sans inscription" in html

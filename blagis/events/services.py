@@ -755,3 +755,49 @@ def send_reminders(now: datetime | None = None, hours: int = 48) -> int:
         )
         queued += message is not None
     return queued
+
+
+# --- indicators ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventIndicators:
+    events: int = 0
+    confirmed_seats: int = 0
+    attended_seats: int = 0
+    drop_ins: int = 0
+
+
+def indicators(objective_codes: list[str], start: datetime, end: datetime) -> EventIndicators:
+    """Activities linked to these objectives held in [start, end), not cancelled: how many,
+    seats confirmed, seats of people marked present, and drop-in visitors (counted apart)."""
+    if not objective_codes:
+        return EventIndicators()
+    linked = (
+        select(event_objectives.c.event_id)
+        .join(ObjectiveNode, ObjectiveNode.id == event_objectives.c.objective_id)
+        .where(ObjectiveNode.code.in_(objective_codes))
+    )
+    held = (
+        select(Event.id, Event.drop_in_count)
+        .where(
+            Event.id.in_(linked),
+            Event.cancelled.is_(False),
+            Event.starts_at >= start,
+            Event.starts_at < end,
+        )
+        .subquery()
+    )
+    events, drop_ins = db.session.execute(
+        select(func.count(held.c.id), func.coalesce(func.sum(held.c.drop_in_count), 0))
+    ).one()
+    confirmed, attended = db.session.execute(
+        select(
+            func.coalesce(func.sum(Registration.seats), 0),
+            func.coalesce(func.sum(Registration.seats).filter(Registration.attended.is_(True)), 0),
+        ).where(
+            Registration.event_id.in_(select(held.c.id)),
+            Registration.state == RegistrationState.CONFIRMED,
+        )
+    ).one()
+    return EventIndicators(int(events), int(confirmed), int(attended), int(drop_ins))

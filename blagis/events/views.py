@@ -27,6 +27,7 @@ from blagis.objectives.services import subtree_codes
 from blagis.permissions import login_required
 from blagis.ratelimits import limit
 from blagis.templating import communes
+from blagis.timeutils import PARIS
 
 bp = Blueprint("events", __name__)
 api_bp = Blueprint("events_api", __name__)
@@ -290,9 +291,14 @@ def node_block(node) -> dict:
     past = db.session.scalars(
         services.events_query(objective_codes=codes, past=True).limit(10)
     ).all()
+    from blagis.timeutils import year_bounds
+
+    year = utcnow().astimezone(PARIS).year
     return {
         "events": events,
         "past": past,
+        "year": year,
+        "indicators": services.indicators(codes, *year_bounds(year)),
         "counts": services.counts_for(e.id for e in events),
         "kinds": kind_labels(),
         "code": node.code,
