@@ -225,7 +225,7 @@ def test_waitlisted_can_leave(app, client, auth, make_user, make_event, add_regi
     add_registration(event, user, state="waitlisted")
     auth.login_as(user)
     page = client.get(f"/events/{event.id}").get_data(as_text=True)
-    assert "Quitter la liste d’attente" in page
+    assert "Quitter la liste d’attente" in page and "numéro 1 de la file" in page
     client.post(f"/events/{event.id}/cancel", data={"next": "account"})
     assert states(app, event)[-1] == (user.id, 1, "cancelled")
     assert mails(app, "registration_promoted") == []

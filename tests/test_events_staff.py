@@ -574,3 +574,36 @@ def test_objective_indicators(app, make_event, make_user, add_registration, clie
         assert indicators([], now - timedelta(days=30), now).events == 0
     html = client.get("/objectives/4.4").get_data(as_text=True)
     assert "4 personnes présentes" in html and "7 personnes venues sans inscription" in html
+
+
+def test_csv_neutralises_formulas(client, staff, make_event, add_registration):
+    event = make_event()
+    add_registration(event, name='=HYPERLINK("http://evil")', phone="+33 6 12 34 56 78")
+    add_registration(event, name="@SUM(A1)", phone="-1+1")
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                client.get(f"/staff/events/{event.id}/registrations.csv").data.decode("utf-8-sig")
+            ),
+            delimiter=";",
+        )
+    )
+    assert rows[1][0].startswith("'=") and rows[1][1] == "+33 6 12 34 56 78"
+    assert rows[2][0] == "'@SUM(A1)" and rows[2][1] == "-1+1"
+
+
+def test_purge_people_without_account(app, make_event, make_user, add_registration):
+    from blagis.events.services import purge_people_without_account
+
+    old = make_event(starts_at=utcnow() - timedelta(days=800))
+    recent = make_event()
+    user = make_user()
+    add_registration(old, name="Mme Ancienne", phone="0600", email="a@example.org")
+    add_registration(old, user)
+    add_registration(recent, name="Mme Récente", phone="0601")
+    with app.app_context():
+        assert purge_people_without_account(utcnow() - timedelta(days=365)) == 1
+        db.session.commit()
+        rows = db.session.scalars(select(Registration).order_by(Registration.id)).all()
+        assert (rows[0].name, rows[0].phone, rows[0].email, rows[0].seats) == (None, None, None, 1)
+        assert rows[1].user_id == user.id and rows[2].name == "Mme Récente"

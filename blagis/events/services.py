@@ -160,6 +160,22 @@ def waitlist(event_id: int) -> list[Registration]:
     )
 
 
+def waitlist_position(registration: Registration) -> int:
+    """1 for the head of the queue."""
+    ahead = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.state == RegistrationState.WAITLISTED,
+            or_(
+                Registration.created_at < registration.created_at,
+                (Registration.created_at == registration.created_at)
+                & (Registration.id < registration.id),
+            ),
+        )
+    )
+    return int(ahead) + 1
+
+
 def registrations_of(event_id: int) -> list[Registration]:
     """Every registration of an event for staff: active ones first, then in order of arrival."""
     rows = db.session.scalars(
@@ -801,3 +817,27 @@ def indicators(objective_codes: list[str], start: datetime, end: datetime) -> Ev
         )
     ).one()
     return EventIndicators(int(events), int(confirmed), int(attended), int(drop_ins))
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def purge_people_without_account(before: datetime) -> int:
+    """Erase the name, phone and e-mail of people without an account registered for events that
+    ended before ``before`` (retention); counts and attendance stay for the indicators."""
+    ended = select(Event.id).where(Event.ends_at < before)
+    rows = db.session.scalars(
+        select(Registration).where(
+            Registration.user_id.is_(None),
+            Registration.event_id.in_(ended),
+            or_(
+                Registration.name.is_not(None),
+                Registration.phone.is_not(None),
+                Registration.email.is_not(None),
+            ),
+        )
+    ).all()
+    for row in rows:
+        row.name, row.phone, row.email = None, None, None
+    db.session.flush()
+    return len(rows)

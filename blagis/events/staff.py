@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -242,9 +243,9 @@ def registrations_csv(event_id: int):
         present = {True: _("yes"), False: _("no"), None: ""}[row.attended]
         writer.writerow(
             [
-                services.registrant_name(row),
-                phone,
-                email,
+                csv_cell(services.registrant_name(row)),
+                csv_cell(phone),
+                csv_cell(email),
                 row.seats,
                 _state_label(row.state.value),
                 present,
@@ -258,6 +259,19 @@ def registrations_csv(event_id: int):
         f'attachment; filename="emargement-evenement-{event.id}.csv"'
     )
     return response
+
+
+PHONE_LIKE = re.compile(r"^[+\d\s().-]+$")
+
+
+def csv_cell(value) -> str:
+    """Neutralise spreadsheet formulas (CSV injection) but leave phone numbers like +33 as is."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "@", "\t", "\r") or (
+        text[:1] in ("+", "-") and not PHONE_LIKE.match(text)
+    ):
+        return "'" + text
+    return text
 
 
 def _state_label(state: str) -> str:

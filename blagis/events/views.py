@@ -128,7 +128,11 @@ def _detail_context(event: Event, form: RegisterForm | None = None) -> dict:
     if current_user.is_authenticated:
         mine = services.active_registration(event.id, current_user.id)
     form = form or RegisterForm()
+    position = None
+    if mine is not None and mine.state == RegistrationState.WAITLISTED:
+        position = services.waitlist_position(mine)
     return {
+        "position": position,
         "event": event,
         "counts": counts,
         "places_left": counts.places_left(event),
