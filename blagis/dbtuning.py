@@ -2,12 +2,18 @@
 
 SQLite: SQLAlchemy's documented pysqlite recipe ("Serializable isolation / Savepoints /
 Transactional DDL"): the driver's own transaction handling is switched off
-(``isolation_level = None``) and SQLAlchemy's "begin" event emits the ``BEGIN`` itself. A
-transaction that must read then write atomically (a registration counting the seats left)
-asks for ``BEGIN IMMEDIATE`` through :func:`begin_write`: it takes the write lock before its
-first read, and a second writer waits (busy timeout) instead of failing with "database is
-locked". WAL journal mode lets readers go on while a writer works. Ordinary transactions stay
-deferred so reads never queue behind writes.
+(``isolation_level = None``) and SQLAlchemy's "begin" event emits the ``BEGIN`` itself, with
+WAL journal mode (readers go on while a writer works) and a busy timeout (a writer waits for
+the lock instead of failing with "database is locked").
+
+Which BEGIN:
+
+- ``BEGIN IMMEDIATE`` for every transaction that may write: requests other than GET/HEAD/
+  OPTIONS, the command line, workers. It takes the write lock before the first read, so a
+  read-then-write transaction (counting seats, then registering) cannot be overtaken, and never
+  fails on a stale snapshot (SQLITE_BUSY_SNAPSHOT is not retried by the busy timeout).
+- plain (deferred) ``BEGIN`` for GET/HEAD/OPTIONS requests, which only read: pages never queue
+  behind each other. A safe-method view that must write calls :func:`begin_write` first.
 
 PostgreSQL needs nothing here: services lock the rows they count (``SELECT … FOR UPDATE``).
 """
@@ -16,9 +22,12 @@ import sqlite3
 
 import sqlalchemy as sa
 import sqlalchemy.orm
+from flask import has_request_context, request
 from sqlalchemy.engine import Engine
 
 IMMEDIATE_OPTION = "blagis_begin_immediate"
+INFO_KEY = "blagis_immediate"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BUSY_TIMEOUT_MS = 30_000
 _installed = False
 
@@ -36,13 +45,19 @@ def _on_connect(dbapi_connection, connection_record) -> None:
         cursor.close()
 
 
+def _wants_immediate(conn) -> bool:
+    asked = conn.get_execution_options().get(IMMEDIATE_OPTION)
+    if asked is not None:
+        return bool(asked)
+    return not (has_request_context() and request.method in SAFE_METHODS)
+
+
 def _on_begin(conn) -> None:
     if conn.dialect.name != "sqlite":
         return
-    if conn.get_execution_options().get(IMMEDIATE_OPTION):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        conn.exec_driver_sql("BEGIN")
+    immediate = _wants_immediate(conn)
+    conn.info[INFO_KEY] = immediate
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def install() -> None:
@@ -60,19 +75,19 @@ def init_app(app) -> None:
 
 
 def begin_write(session) -> None:
-    """Start the session's next transaction as a writer that holds the lock from its first read.
+    """Make sure the session's transaction holds the SQLite write lock from its first read.
 
-    On SQLite the request's current transaction (reads only: the logged-in user, the page's
-    lookups) is committed, and the next one opens with ``BEGIN IMMEDIATE``: concurrent
-    writers queue on the busy timeout. On other databases nothing changes; callers lock the
-    rows they count with ``FOR UPDATE``.
+    Used by services that read then write atomically (seats). If the current transaction is
+    a deferred one (a GET, or a reader), it is committed (it wrote nothing) and the next one
+    opens with ``BEGIN IMMEDIATE``. On other databases nothing changes; callers lock the rows
+    they count with ``FOR UPDATE``.
     """
     if isinstance(session, sa.orm.scoped_session):
         session = session()
     if session.get_bind().dialect.name != "sqlite":
         return
     if session.in_transaction():
-        if session.connection().get_execution_options().get(IMMEDIATE_OPTION):
+        if session.connection().info.get(INFO_KEY):
             return  # already the writer
         session.commit()
     session.connection(execution_options={IMMEDIATE_OPTION: True})
