@@ -607,3 +607,29 @@ def test_purge_people_without_account(app, make_event, make_user, add_registrati
         rows = db.session.scalars(select(Registration).order_by(Registration.id)).all()
         assert (rows[0].name, rows[0].phone, rows[0].email, rows[0].seats) == (None, None, None, 1)
         assert rows[1].user_id == user.id and rows[2].name == "Mme Récente"
+
+
+def test_series_dates_keep_paris_time_and_month_ends():
+    from datetime import date, datetime
+
+    from blagis.events.services import series_dates
+    from blagis.models import SeriesFrequency
+    from blagis.timeutils import PARIS
+
+    start = datetime(2026, 10, 15, 9, 0, tzinfo=PARIS)  # clocks go back on 25 October
+    weekly = series_dates(start, SeriesFrequency.WEEKLY, date(2026, 11, 5))
+    assert [d.astimezone(PARIS).strftime("%m-%d %H:%M") for d in weekly] == [
+        "10-15 09:00",
+        "10-22 09:00",
+        "10-29 09:00",
+        "11-05 09:00",
+    ]
+    monthly = series_dates(
+        datetime(2027, 1, 31, 18, 30, tzinfo=PARIS), SeriesFrequency.MONTHLY, date(2027, 4, 30)
+    )
+    assert [d.astimezone(PARIS).strftime("%m-%d %H:%M") for d in monthly] == [
+        "01-31 18:30",
+        "02-28 18:30",
+        "03-31 18:30",
+        "04-30 18:30",
+    ]
