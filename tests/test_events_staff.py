@@ -258,6 +258,27 @@ def test_series_without_until_is_refused(client, staff):
     assert client.post("/staff/events/new", data=form_data(repeat="monthly")).status_code == 422
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {
+            "starts_at": "9999-12-31T20:00",
+            "ends_at": "9999-12-31T22:00",
+            "repeat": "weekly",
+            "repeat_until": "9999-12-31",
+        },
+        {"starts_at": "0001-01-01T00:00", "ends_at": "0001-01-01T02:00"},
+        {"repeat": "weekly", "repeat_until": "2026-99-99"},
+        {"repeat": "weekly", "repeat_until": "2000-01-01"},
+        {"repeat": "weekly", "repeat_until": "2099-01-01"},
+        {"registration_opens_at": "2026-01-02T10:00", "registration_closes_at": "2026-01-01T10:00"},
+    ],
+)
+def test_extreme_event_input_never_500(client, staff, overrides):
+    response = client.post("/staff/events/new", data=form_data(**overrides))
+    assert response.status_code in (302, 422)
+
+
 # --- people without account, attendance, drop-ins, CSV -----------------------------------------
 
 

@@ -528,20 +528,26 @@ def series_dates(start: datetime, frequency: SeriesFrequency, until: date) -> li
     dates = []
     n = 0
     while len(dates) < MAX_SERIES_DATES:
-        if frequency == SeriesFrequency.WEEKLY:
-            candidate = (local.replace(tzinfo=None) + timedelta(weeks=n)).replace(tzinfo=PARIS)
-        else:
-            month = local.month - 1 + n
-            year, month = local.year + month // 12, month % 12 + 1
-            day = min(local.day, calendar.monthrange(year, month)[1])
-            candidate = local.replace(tzinfo=None, year=year, month=month, day=day).replace(
-                tzinfo=PARIS
-            )
+        try:
+            candidate = _nth_date(local, frequency, n)
+        except (OverflowError, ValueError):  # past year 9999
+            break
         if candidate.date() > until:
             break
         dates.append(candidate.astimezone(start.tzinfo))
         n += 1
     return dates
+
+
+def _nth_date(local: datetime, frequency: SeriesFrequency, n: int) -> datetime:
+    """The n-th date after ``local`` (Paris time), the same wall-clock time."""
+    naive = local.replace(tzinfo=None)
+    if frequency == SeriesFrequency.WEEKLY:
+        return (naive + timedelta(weeks=n)).replace(tzinfo=PARIS)
+    month = local.month - 1 + n
+    year, month = local.year + month // 12, month % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return naive.replace(year=year, month=month, day=day).replace(tzinfo=PARIS)
 
 
 def create_event(
