@@ -161,7 +161,7 @@ def detail_ics(event_id: int):
 @limit("RATELIMIT_REGISTRATION")
 @login_required
 def register(event_id: int):
-    event = _load_or_404(event_id)
+    _load_or_404(event_id)
     form = RegisterForm()
     if form.validate_on_submit():
         try:
