@@ -23,9 +23,10 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from blagis import auth, i18n, security
+    from blagis import auth, dbtuning, i18n, security
     from blagis.extensions import csrf, db, limiter, login_manager, migrate
 
+    dbtuning.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), compare_type=True, render_as_batch=True)
     csrf.init_app(app)
@@ -45,6 +46,9 @@ def _migrations_dir() -> str:
 def register_blueprints(app: Flask) -> None:
     from blagis.account.views import bp as account_bp
     from blagis.auth.views import bp as auth_bp
+    from blagis.events.staff import bp as events_staff_bp
+    from blagis.events.views import api_bp as events_api_bp
+    from blagis.events.views import bp as events_bp
     from blagis.initiatives.views import api_bp as initiatives_api_bp
     from blagis.initiatives.views import bp as initiatives_bp
     from blagis.initiatives.views import staff_bp as initiatives_staff_bp
@@ -64,6 +68,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(initiatives_bp, url_prefix="/initiatives")
     app.register_blueprint(initiatives_staff_bp, url_prefix="/staff/initiatives")
     app.register_blueprint(initiatives_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(events_bp, url_prefix="/events")
+    app.register_blueprint(events_staff_bp, url_prefix="/staff")
+    app.register_blueprint(events_api_bp, url_prefix="/api/v1")
 
 
 def register_errors(app: Flask) -> None:

@@ -105,7 +105,14 @@ def demo_command(if_empty):
 
 
 def init_app(app) -> None:
+    from blagis.events.cli import send_reminders_command
     from blagis.mail.cli import send_mail_command
 
-    for command in (load_contract_command, create_user_command, demo_command, send_mail_command):
+    for command in (
+        load_contract_command,
+        create_user_command,
+        demo_command,
+        send_mail_command,
+        send_reminders_command,
+    ):
         app.cli.add_command(command)

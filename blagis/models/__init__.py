@@ -2,6 +2,17 @@
 
 from blagis.models.audit import AuditEntry
 from blagis.models.base import Base, TimestampMixin, UTCDateTime, utcnow
+from blagis.models.event import (
+    ACTIVE_STATES,
+    Event,
+    EventKind,
+    EventSeries,
+    Partner,
+    Registration,
+    RegistrationState,
+    SeriesFrequency,
+    event_objectives,
+)
 from blagis.models.initiative import (
     Initiative,
     InitiativeObjective,
@@ -17,6 +28,15 @@ from blagis.models.territory import Commune
 from blagis.models.user import Role, User
 
 __all__ = [
+    "ACTIVE_STATES",
+    "Event",
+    "EventKind",
+    "EventSeries",
+    "Partner",
+    "Registration",
+    "RegistrationState",
+    "SeriesFrequency",
+    "event_objectives",
     "AuditEntry",
     "Base",
     "Commune",

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: bd0f88c4d127
+Revision ID: 8e82e8f046bc
 Revises: 
-Create Date: 2026-11-27 18:18:28.948165
+Create Date: 2026-11-27 18:25:10.093018
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import blagis.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'bd0f88c4d127'
+revision = '8e82e8f046bc'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -25,6 +25,14 @@ def upgrade():
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_communes'))
+    )
+    op.create_table('event_series',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('frequency', sa.Enum('weekly', 'monthly', name='seriesfrequency', native_enum=False, length=32), nullable=False),
+    sa.Column('until', sa.Date(), nullable=False),
+    sa.Column('created_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_event_series'))
     )
     op.create_table('outbox_messages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -52,6 +60,15 @@ def upgrade():
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.create_index('ix_outbox_messages_status_due', ['status', 'due_at'], unique=False)
 
+    op.create_table('partners',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=160), nullable=False),
+    sa.Column('website', sa.String(length=300), nullable=True),
+    sa.Column('created_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_partners')),
+    sa.UniqueConstraint('name', name=op.f('uq_partners_name'))
+    )
     op.create_table('objective_nodes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sa.String(length=32), nullable=False),
@@ -111,6 +128,44 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_audit_entries_at'), ['at'], unique=False)
         batch_op.create_index('ix_audit_entries_object', ['object_type', 'object_id'], unique=False)
 
+    op.create_table('events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('kind', sa.Enum('cafe_benevoles', 'cafe_numerique', 'atelier', 'repair_cafe', 'rencontre', 'sortie', 'autre', name='eventkind', native_enum=False, length=32), nullable=False),
+    sa.Column('starts_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('place', sa.String(length=300), nullable=False),
+    sa.Column('commune_code', sa.String(length=40), nullable=False),
+    sa.Column('partner_id', sa.Integer(), nullable=True),
+    sa.Column('capacity', sa.Integer(), nullable=True),
+    sa.Column('max_seats', sa.Integer(), nullable=False),
+    sa.Column('registration_opens_at', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('registration_closes_at', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('cancelled', sa.Boolean(), nullable=False),
+    sa.Column('sequence', sa.Integer(), nullable=False),
+    sa.Column('drop_in_count', sa.Integer(), nullable=True),
+    sa.Column('series_id', sa.Integer(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('capacity IS NULL OR capacity >= 1', name=op.f('ck_events_capacity_positive')),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_events_ends_after_start')),
+    sa.CheckConstraint('max_seats BETWEEN 1 AND 10', name=op.f('ck_events_max_seats_range')),
+    sa.ForeignKeyConstraint(['commune_code'], ['communes.code'], name=op.f('fk_events_commune_code_communes')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_events_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['partner_id'], ['partners.id'], name=op.f('fk_events_partner_id_partners'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['series_id'], ['event_series.id'], name=op.f('fk_events_series_id_event_series'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_events'))
+    )
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_events_commune_code'), ['commune_code'], unique=False)
+        batch_op.create_index('ix_events_commune_starts', ['commune_code', 'starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_kind'), ['kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_partner_id'), ['partner_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_series_id'), ['series_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_events_starts_at'), ['starts_at'], unique=False)
+
     op.create_table('initiatives',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=150), nullable=False),
@@ -139,6 +194,17 @@ def upgrade():
         batch_op.create_index('ix_initiatives_state_published', ['state', 'published_at'], unique=False)
         batch_op.create_index('ix_initiatives_state_supports', ['state', 'support_count'], unique=False)
         batch_op.create_index(batch_op.f('ix_initiatives_status'), ['status'], unique=False)
+
+    op.create_table('event_objectives',
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('objective_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_event_objectives_event_id_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['objective_id'], ['objective_nodes.id'], name=op.f('fk_event_objectives_objective_id_objective_nodes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('event_id', 'objective_id', name=op.f('pk_event_objectives'))
+    )
+    with op.batch_alter_table('event_objectives', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_event_objectives_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_event_objectives_objective_id'), ['objective_id'], unique=False)
 
     op.create_table('initiative_objectives',
     sa.Column('initiative_id', sa.Integer(), nullable=False),
@@ -191,11 +257,40 @@ def upgrade():
     with op.batch_alter_table('initiative_supports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_initiative_supports_user_id'), ['user_id'], unique=False)
 
+    op.create_table('registrations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=120), nullable=True),
+    sa.Column('phone', sa.String(length=40), nullable=True),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('seats', sa.Integer(), nullable=False),
+    sa.Column('state', sa.Enum('confirmed', 'waitlisted', 'cancelled', name='registrationstate', native_enum=False, length=32), nullable=False),
+    sa.Column('attended', sa.Boolean(), nullable=True),
+    sa.Column('registered_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('cancelled_at', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('promoted_at', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint('seats BETWEEN 1 AND 10', name=op.f('ck_registrations_seats_range')),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_registrations_event_id_events'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['registered_by_id'], ['users.id'], name=op.f('fk_registrations_registered_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_registrations_user_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_registrations'))
+    )
+    with op.batch_alter_table('registrations', schema=None) as batch_op:
+        batch_op.create_index('ix_registrations_event_state', ['event_id', 'state', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registrations_user_id'), ['user_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('registrations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_registrations_user_id'))
+        batch_op.drop_index('ix_registrations_event_state')
+
+    op.drop_table('registrations')
     with op.batch_alter_table('initiative_supports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_initiative_supports_user_id'))
 
@@ -212,6 +307,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_initiative_objectives_objective_id'))
 
     op.drop_table('initiative_objectives')
+    with op.batch_alter_table('event_objectives', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_event_objectives_objective_id'))
+        batch_op.drop_index(batch_op.f('ix_event_objectives_event_id'))
+
+    op.drop_table('event_objectives')
     with op.batch_alter_table('initiatives', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_initiatives_status'))
         batch_op.drop_index('ix_initiatives_state_supports')
@@ -222,6 +322,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_initiatives_author_id'))
 
     op.drop_table('initiatives')
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_events_starts_at'))
+        batch_op.drop_index(batch_op.f('ix_events_series_id'))
+        batch_op.drop_index(batch_op.f('ix_events_partner_id'))
+        batch_op.drop_index(batch_op.f('ix_events_kind'))
+        batch_op.drop_index('ix_events_commune_starts')
+        batch_op.drop_index(batch_op.f('ix_events_commune_code'))
+
+    op.drop_table('events')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_entries_object')
         batch_op.drop_index(batch_op.f('ix_audit_entries_at'))
@@ -234,9 +343,11 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_objective_nodes_parent_id'))
 
     op.drop_table('objective_nodes')
+    op.drop_table('partners')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_messages_status_due')
 
     op.drop_table('outbox_messages')
+    op.drop_table('event_series')
     op.drop_table('communes')
     # ### end Alembic commands ###

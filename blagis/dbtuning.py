@@ -1,0 +1,93 @@
+"""Engine tuning so that concurrent writers wait their turn instead of failing.
+
+SQLite: SQLAlchemy's documented pysqlite recipe ("Serializable isolation / Savepoints /
+Transactional DDL"): the driver's own transaction handling is switched off
+(``isolation_level = None``) and SQLAlchemy's "begin" event emits the ``BEGIN`` itself, with
+WAL journal mode (readers go on while a writer works) and a busy timeout (a writer waits for
+the lock instead of failing with "database is locked").
+
+Which BEGIN:
+
+- ``BEGIN IMMEDIATE`` for every transaction that may write: requests other than GET/HEAD/
+  OPTIONS, the command line, workers. It takes the write lock before the first read, so a
+  read-then-write transaction (counting seats, then registering) cannot be overtaken, and never
+  fails on a stale snapshot (SQLITE_BUSY_SNAPSHOT is not retried by the busy timeout).
+- plain (deferred) ``BEGIN`` for GET/HEAD/OPTIONS requests, which only read: pages never queue
+  behind each other. A safe-method view that must write calls :func:`begin_write` first.
+
+PostgreSQL needs nothing here: services lock the rows they count (``SELECT … FOR UPDATE``).
+"""
+
+import sqlite3
+
+import sqlalchemy as sa
+import sqlalchemy.orm
+from flask import has_request_context, request
+from sqlalchemy.engine import Engine
+
+IMMEDIATE_OPTION = "blagis_begin_immediate"
+INFO_KEY = "blagis_immediate"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BUSY_TIMEOUT_MS = 30_000
+_installed = False
+
+
+def _on_connect(dbapi_connection, connection_record) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    # SQLAlchemy emits BEGIN itself (see _on_begin); the driver must not.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")  # answers "memory" for :memory: databases
+    finally:
+        cursor.close()
+
+
+def _wants_immediate(conn) -> bool:
+    asked = conn.get_execution_options().get(IMMEDIATE_OPTION)
+    if asked is not None:
+        return bool(asked)
+    return not (has_request_context() and request.method in SAFE_METHODS)
+
+
+def _on_begin(conn) -> None:
+    if conn.dialect.name != "sqlite":
+        return
+    immediate = _wants_immediate(conn)
+    conn.info[INFO_KEY] = immediate
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def install() -> None:
+    """Listen on every Engine (the app's, Alembic's, the tests'), once per process."""
+    global _installed
+    if _installed:
+        return
+    sa.event.listen(Engine, "connect", _on_connect)
+    sa.event.listen(Engine, "begin", _on_begin)
+    _installed = True
+
+
+def init_app(app) -> None:
+    install()
+
+
+def begin_write(session) -> None:
+    """Make sure the session's transaction holds the SQLite write lock from its first read.
+
+    Used by services that read then write atomically (seats). If the current transaction is
+    a deferred one (a GET, or a reader), it is committed (it wrote nothing) and the next one
+    opens with ``BEGIN IMMEDIATE``. On other databases nothing changes; callers lock the rows
+    they count with ``FOR UPDATE``.
+    """
+    if isinstance(session, sa.orm.scoped_session):
+        session = session()
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.connection().info.get(INFO_KEY):
+            return  # already the writer
+        session.commit()
+    session.connection(execution_options={IMMEDIATE_OPTION: True})

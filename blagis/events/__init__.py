@@ -1,0 +1,1 @@
+"""Events and registrations: cafés, workshops, outings, with capacity and waitlist."""

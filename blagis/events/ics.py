@@ -1,0 +1,67 @@
+"""iCalendar files of events, built with the ``icalendar`` library.
+
+UIDs are stable (``event-<id>@<host>``), times are given in Europe/Paris with its VTIMEZONE,
+SEQUENCE follows the event's edits and a cancelled event says STATUS:CANCELLED, so calendar
+applications update or strike out their copy.
+"""
+
+from urllib.parse import urlsplit
+
+from flask import current_app
+from icalendar import Calendar
+from icalendar import Event as VEvent
+
+from blagis.models import Event
+from blagis.timeutils import PARIS
+
+
+def _host() -> str:
+    return urlsplit(current_app.config["BLAGIS_BASE_URL"]).hostname or "blagis"
+
+
+def _vevent(event: Event, commune_names: dict[str, str]) -> VEvent:
+    base = current_app.config["BLAGIS_BASE_URL"]
+    item = VEvent()
+    item.add("uid", f"event-{event.id}@{_host()}")
+    item.add("dtstamp", event.updated_at)
+    item.add("last-modified", event.updated_at)
+    item.add("created", event.created_at)
+    item.add("sequence", event.sequence)
+    item.add("dtstart", event.starts_at.astimezone(PARIS))
+    item.add("dtend", event.ends_at.astimezone(PARIS))
+    item.add("summary", event.title)
+    commune = commune_names.get(event.commune_code, event.commune_code)
+    item.add("location", f"{event.place}, {commune}")
+    item.add("description", event.description or "")
+    item.add("url", f"{base}/events/{event.id}")
+    item.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
+    if event.partner_id is not None and event.partner is not None:
+        item.add(
+            "organizer", f"mailto:ne-pas-repondre@{_host()}", parameters={"CN": event.partner.name}
+        )
+    return item
+
+
+def _calendar(events, name: str) -> bytes:
+    from blagis.templating import communes
+
+    names = {c.code: c.name for c in communes()}
+    cal = Calendar()
+    cal.add("prodid", "-//Blagis//Engagements Quartiers 2030//FR")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", "Europe/Paris")
+    for event in events:
+        cal.add_component(_vevent(event, names))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def event_calendar(event: Event) -> bytes:
+    """One event (its partner must be loaded)."""
+    return _calendar([event], event.title)
+
+
+def feed_calendar(events, name: str = "Blagis") -> bytes:
+    return _calendar(events, name)

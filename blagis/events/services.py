@@ -1,0 +1,849 @@
+"""Rules of events and registrations: plain functions, the view commits once.
+
+Seats are counted under a lock on the event row (PostgreSQL ``SELECT … FOR UPDATE``; SQLite
+``BEGIN IMMEDIATE`` through :func:`blagis.dbtuning.begin_write`), so the confirmed seats of an
+event never exceed its capacity, whatever the concurrency.
+"""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from blagis import audit, dbtuning
+from blagis.domain import DomainError
+from blagis.extensions import db
+from blagis.mail import queue_mail
+from blagis.models import (
+    ACTIVE_STATES,
+    Event,
+    EventSeries,
+    ObjectiveNode,
+    Partner,
+    Registration,
+    RegistrationState,
+    SeriesFrequency,
+    User,
+    event_objectives,
+    utcnow,
+)
+from blagis.timeutils import PARIS
+
+MAX_SEATS_LIMIT = 10
+MAX_SERIES_DATES = 60
+EVENT_FIELDS = (
+    "title",
+    "description",
+    "kind",
+    "starts_at",
+    "ends_at",
+    "place",
+    "commune_code",
+    "partner_id",
+    "capacity",
+    "max_seats",
+    "registration_opens_at",
+    "registration_closes_at",
+)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    confirmed: int = 0
+    waitlisted: int = 0  # people (registrations), not seats
+
+    def places_left(self, event: Event) -> int | None:
+        if event.capacity is None:
+            return None
+        return max(event.capacity - self.confirmed, 0)
+
+
+class CountsMap(dict):
+    """Counts by event id; an event without registrations has zero of each."""
+
+    def __missing__(self, key) -> Counts:
+        return Counts()
+
+
+def counts_for(event_ids) -> CountsMap:
+    """Confirmed seats and waitlist length of many events, in one query."""
+    ids = list(event_ids)
+    if not ids:
+        return CountsMap()
+    confirmed = func.coalesce(
+        func.sum(Registration.seats).filter(Registration.state == RegistrationState.CONFIRMED), 0
+    )
+    waiting = func.count(Registration.id).filter(Registration.state == RegistrationState.WAITLISTED)
+    rows = db.session.execute(
+        select(Registration.event_id, confirmed, waiting)
+        .where(Registration.event_id.in_(ids), Registration.state.in_(ACTIVE_STATES))
+        .group_by(Registration.event_id)
+    )
+    return CountsMap({event_id: Counts(int(c), int(w)) for event_id, c, w in rows})
+
+
+def confirmed_seats(event_id: int) -> int:
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(Registration.seats), 0)).where(
+                Registration.event_id == event_id,
+                Registration.state == RegistrationState.CONFIRMED,
+            )
+        )
+    )
+
+
+def events_query(
+    *,
+    kind: str | None = None,
+    commune: str | None = None,
+    objective_codes: list[str] | None = None,
+    past: bool = False,
+    now: datetime | None = None,
+):
+    """A Select of events for the public listings (page, feed, API), soonest first."""
+    now = now or utcnow()
+    query = select(Event).options(selectinload(Event.partner))
+    if past:
+        query = query.where(Event.ends_at < now).order_by(Event.starts_at.desc(), Event.id.desc())
+    else:
+        query = query.where(Event.ends_at >= now).order_by(Event.starts_at, Event.id)
+    if kind:
+        query = query.where(Event.kind == kind)
+    if commune:
+        query = query.where(Event.commune_code == commune)
+    if objective_codes is not None:
+        linked = (
+            select(event_objectives.c.event_id)
+            .join(ObjectiveNode, ObjectiveNode.id == event_objectives.c.objective_id)
+            .where(ObjectiveNode.code.in_(objective_codes))
+        )
+        query = query.where(Event.id.in_(linked))
+    return query
+
+
+def get_event(event_id: int, *, with_objectives: bool = True) -> Event | None:
+    options = [selectinload(Event.partner)]
+    if with_objectives:
+        options.append(selectinload(Event.objectives))
+    return db.session.scalar(select(Event).where(Event.id == event_id).options(*options))
+
+
+def active_registration(event_id: int, user_id: int) -> Registration | None:
+    return db.session.scalar(
+        select(Registration).where(
+            Registration.event_id == event_id,
+            Registration.user_id == user_id,
+            Registration.state.in_(ACTIVE_STATES),
+        )
+    )
+
+
+def waitlist(event_id: int) -> list[Registration]:
+    """Waitlisted registrations in order of arrival."""
+    return list(
+        db.session.scalars(
+            select(Registration)
+            .where(
+                Registration.event_id == event_id,
+                Registration.state == RegistrationState.WAITLISTED,
+            )
+            .options(selectinload(Registration.user))
+            .order_by(Registration.created_at, Registration.id)
+        )
+    )
+
+
+def waitlist_position(registration: Registration) -> int:
+    """1 for the head of the queue."""
+    ahead = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.state == RegistrationState.WAITLISTED,
+            or_(
+                Registration.created_at < registration.created_at,
+                (Registration.created_at == registration.created_at)
+                & (Registration.id < registration.id),
+            ),
+        )
+    )
+    return int(ahead) + 1
+
+
+def registrations_of(event_id: int) -> list[Registration]:
+    """Every registration of an event for staff: active ones first, then in order of arrival."""
+    rows = db.session.scalars(
+        select(Registration)
+        .where(Registration.event_id == event_id)
+        .options(selectinload(Registration.user))
+        .order_by(Registration.created_at, Registration.id)
+    )
+    order = {
+        RegistrationState.CONFIRMED: 0,
+        RegistrationState.WAITLISTED: 1,
+        RegistrationState.CANCELLED: 2,
+    }
+    return sorted(rows, key=lambda r: order[r.state])
+
+
+def registrant_name(registration: Registration) -> str:
+    if registration.user is not None:
+        return registration.user.display_name
+    return registration.name or ""
+
+
+# --- the lock --------------------------------------------------------------------------------
+
+
+def lock_event(event_id: int) -> Event:
+    """Load the event for a transaction that counts its seats, holding the lock until commit."""
+    dbtuning.begin_write(db.session)
+    event = db.session.scalar(
+        select(Event)
+        .where(Event.id == event_id)
+        .options(selectinload(Event.partner))
+        .with_for_update(of=Event)
+        .execution_options(populate_existing=True)
+    )
+    if event is None:
+        raise DomainError(_("This event does not exist."))
+    return event
+
+
+# --- mail --------------------------------------------------------------------------------------
+
+
+def _recipient(registration: Registration) -> tuple[str | None, str, User | None]:
+    """(address, locale, user): accounts in their language, people without one in French."""
+    if registration.user is not None:
+        return registration.user.email, registration.user.locale or "fr", registration.user
+    return registration.email, "fr", None
+
+
+def _event_url(event: Event) -> str:
+    from flask import current_app
+
+    # Built by hand: reminders are queued from the command line, outside any request.
+    return f"{current_app.config['BLAGIS_BASE_URL']}/events/{event.id}"
+
+
+def notify(registration: Registration, event: Event, template: str, *, with_ics=False, key=None):
+    """Queue one mail about ``registration`` if the person has an address."""
+    address, locale, user = _recipient(registration)
+    if not address:
+        return None
+    attachments = None
+    if with_ics:
+        from blagis.events.ics import event_calendar
+
+        attachments = [(f"evenement-{event.id}.ics", "text/calendar", event_calendar(event))]
+    return queue_mail(
+        address,
+        template,
+        locale=locale,
+        context={
+            "event": event,
+            "registration": registration,
+            "name": registrant_name(registration),
+            "event_url": _event_url(event),
+        },
+        attachments=attachments,
+        dedup_key=key,
+        user=user,
+    )
+
+
+# --- registering -----------------------------------------------------------------------------
+
+
+def _state_for(event: Event, seats: int) -> RegistrationState:
+    """Confirmed if the seats fit and nobody waits before; otherwise waitlisted."""
+    if event.capacity is None:
+        return RegistrationState.CONFIRMED
+    queue_length = db.session.scalar(
+        select(func.count(Registration.id)).where(
+            Registration.event_id == event.id,
+            Registration.state == RegistrationState.WAITLISTED,
+        )
+    )
+    if queue_length:
+        return RegistrationState.WAITLISTED
+    if confirmed_seats(event.id) + seats <= event.capacity:
+        return RegistrationState.CONFIRMED
+    return RegistrationState.WAITLISTED
+
+
+def _check_seats(seats, maximum: int) -> int:
+    if not isinstance(seats, int) or seats < 1 or seats > maximum:
+        raise DomainError(
+            _("Choose between 1 and %(max)d seats.", max=maximum),
+            field="seats",
+        )
+    return seats
+
+
+@dataclass
+class RegisterResult:
+    registration: Registration
+    created: bool
+
+
+def register(user: User, event_id: int, seats: int) -> RegisterResult:
+    """A resident registers; a second request for the same event changes nothing."""
+    event = lock_event(event_id)
+    existing = active_registration(event.id, user.id)
+    if existing is not None:
+        return RegisterResult(existing, created=False)
+    if event.cancelled:
+        raise DomainError(_("This event is cancelled."))
+    now = utcnow()
+    if now >= event.starts_at:
+        raise DomainError(_("This event has already started: registration is closed."))
+    if event.registration_opens_at and now < event.registration_opens_at:
+        raise DomainError(_("Registration is not open yet."))
+    if event.registration_closes_at and now >= event.registration_closes_at:
+        raise DomainError(_("Registration is closed."))
+    _check_seats(seats, event.max_seats)
+    registration = Registration(
+        event_id=event.id,
+        user_id=user.id,
+        seats=seats,
+        state=_state_for(event, seats),
+        created_at=now,
+    )
+    db.session.add(registration)
+    db.session.flush()
+    registration.user = user
+    _notify_new(registration, event)
+    return RegisterResult(registration, created=True)
+
+
+def _notify_new(registration: Registration, event: Event) -> None:
+    if registration.state == RegistrationState.CONFIRMED:
+        notify(registration, event, "registration_confirmed", with_ics=True)
+    else:
+        notify(registration, event, "registration_waitlisted")
+
+
+def staff_register(
+    actor: User, event_id: int, *, name: str, phone: str | None, email: str | None, seats: int
+) -> Registration:
+    """Staff register someone without an account (desk, phone); they count like anyone."""
+    event = lock_event(event_id)
+    if event.cancelled:
+        raise DomainError(_("This event is cancelled."))
+    name = (name or "").strip()
+    phone = (phone or "").strip() or None
+    email = (email or "").strip().lower() or None
+    if not name:
+        raise DomainError(_("Enter the person's name."), field="name")
+    if not phone and not email:
+        raise DomainError(_("Enter a phone number or an e-mail address."), field="phone")
+    _check_seats(seats, MAX_SEATS_LIMIT)
+    registration = Registration(
+        event_id=event.id,
+        name=name,
+        phone=phone,
+        email=email,
+        seats=seats,
+        state=_state_for(event, seats),
+        registered_by_id=actor.id,
+        created_at=utcnow(),
+    )
+    db.session.add(registration)
+    db.session.flush()
+    audit.record(
+        "registration.create_on_behalf",
+        "registration",
+        registration.id,
+        actor=actor,
+        after={"event_id": event.id, "seats": seats, "state": str(registration.state)},
+        commune_code=event.commune_code,
+    )
+    _notify_new(registration, event)
+    return registration
+
+
+def promote_waitlist(event: Event) -> list[Registration]:
+    """Confirm waitlisted people in order while their seats fit; the caller holds the lock.
+
+    Strict order: a group that does not fit stops the promotion, nobody behind passes it
+    (see docs/events.md).
+    """
+    promoted = []
+    if event.cancelled:
+        return promoted
+    free = None if event.capacity is None else event.capacity - confirmed_seats(event.id)
+    for registration in waitlist(event.id):
+        if free is not None and registration.seats > free:
+            break
+        registration.state = RegistrationState.CONFIRMED
+        registration.promoted_at = utcnow()
+        if free is not None:
+            free -= registration.seats
+        promoted.append(registration)
+    db.session.flush()
+    for registration in promoted:
+        notify(registration, event, "registration_promoted", with_ics=True)
+    return promoted
+
+
+def cancel_registration(user: User, event_id: int) -> Registration:
+    """The registrant cancels (or leaves the waitlist) until the event starts."""
+    event = lock_event(event_id)
+    registration = active_registration(event.id, user.id)
+    if registration is None:
+        raise DomainError(_("You are not registered for this event."))
+    if utcnow() >= event.starts_at:
+        raise DomainError(_("The event has started: the registration can no longer be cancelled."))
+    was_confirmed = registration.state == RegistrationState.CONFIRMED
+    registration.state = RegistrationState.CANCELLED
+    registration.cancelled_at = utcnow()
+    registration.user = user
+    db.session.flush()
+    notify(registration, event, "registration_cancelled")
+    if was_confirmed:
+        promote_waitlist(event)
+    return registration
+
+
+def staff_cancel_registration(actor: User, registration_id: int) -> Registration:
+    """Staff cancel a registration (someone phoned to say they cannot come)."""
+    registration = db.session.get(Registration, registration_id)
+    if registration is None:
+        raise DomainError(_("This registration does not exist."))
+    event = lock_event(registration.event_id)
+    registration = db.session.scalar(
+        select(Registration)
+        .where(Registration.id == registration_id)
+        .options(selectinload(Registration.user))
+        .execution_options(populate_existing=True)
+    )
+    if not registration.is_active:
+        raise DomainError(_("This registration is already cancelled."))
+    before = {"state": str(registration.state)}
+    was_confirmed = registration.state == RegistrationState.CONFIRMED
+    registration.state = RegistrationState.CANCELLED
+    registration.cancelled_at = utcnow()
+    db.session.flush()
+    audit.record(
+        "registration.cancel",
+        "registration",
+        registration.id,
+        actor=actor,
+        before=before,
+        after={"state": "cancelled"},
+        commune_code=event.commune_code,
+    )
+    notify(registration, event, "registration_cancelled")
+    if was_confirmed:
+        promote_waitlist(event)
+    return registration
+
+
+def set_attendance(actor: User, registration: Registration, present: bool) -> None:
+    """Staff mark a person present or absent."""
+    before = {"attended": registration.attended}
+    registration.attended = present
+    db.session.flush()
+    audit.record(
+        "registration.attendance",
+        "registration",
+        registration.id,
+        actor=actor,
+        before=before,
+        after={"attended": present},
+        commune_code=registration.event.commune_code,
+    )
+
+
+def set_drop_ins(actor: User, event: Event, count: int | None) -> None:
+    """Staff record how many people walked in without registering."""
+    if count is not None and (count < 0 or count > 100000):
+        raise DomainError(_("Enter a number of people, 0 or more."), field="drop_in_count")
+    before = {"drop_in_count": event.drop_in_count}
+    event.drop_in_count = count
+    db.session.flush()
+    audit.record(
+        "event.drop_ins",
+        "event",
+        event.id,
+        actor=actor,
+        before=before,
+        after={"drop_in_count": count},
+        commune_code=event.commune_code,
+    )
+
+
+# --- staff: events ---------------------------------------------------------------------------
+
+
+def _check_event_data(data: dict) -> None:
+    if data["ends_at"] <= data["starts_at"]:
+        raise DomainError(_("The end must come after the start."), field="ends_at")
+    capacity = data.get("capacity")
+    if capacity is not None and capacity < 1:
+        raise DomainError(_("At least 1 seat, or leave empty for no limit."), field="capacity")
+    if not 1 <= data["max_seats"] <= MAX_SEATS_LIMIT:
+        raise DomainError(_("Between 1 and %(max)d seats.", max=MAX_SEATS_LIMIT), field="max_seats")
+    opens, closes = data.get("registration_opens_at"), data.get("registration_closes_at")
+    if opens and closes and closes <= opens:
+        raise DomainError(
+            _("Registration must close after it opens."), field="registration_closes_at"
+        )
+    if data.get("partner_id") is not None and db.session.get(Partner, data["partner_id"]) is None:
+        raise DomainError(_("Choose an organiser from the list."), field="partner_id")
+
+
+def _objective_nodes(codes) -> list[ObjectiveNode]:
+    codes = sorted(set(codes or []))
+    if not codes:
+        return []
+    nodes = list(db.session.scalars(select(ObjectiveNode).where(ObjectiveNode.code.in_(codes))))
+    if len(nodes) != len(codes):
+        raise DomainError(_("Choose objectives from the list."), field="objectives")
+    return nodes
+
+
+def snapshot(event: Event) -> dict:
+    """The audited state of an event (JSON-friendly)."""
+    out = {}
+    for name in EVENT_FIELDS + ("cancelled", "drop_in_count"):
+        value = getattr(event, name)
+        out[name] = value.isoformat() if isinstance(value, datetime) else value
+        if hasattr(value, "value"):
+            out[name] = value.value
+    return out
+
+
+def series_dates(start: datetime, frequency: SeriesFrequency, until: date) -> list[datetime]:
+    """Start times of a series in Paris wall-clock time (same hour across DST changes)."""
+    local = start.astimezone(PARIS)
+    dates = []
+    n = 0
+    while len(dates) < MAX_SERIES_DATES:
+        try:
+            candidate = _nth_date(local, frequency, n)
+        except (OverflowError, ValueError):  # past year 9999
+            break
+        if candidate.date() > until:
+            break
+        dates.append(candidate.astimezone(start.tzinfo))
+        n += 1
+    return dates
+
+
+def _nth_date(local: datetime, frequency: SeriesFrequency, n: int) -> datetime:
+    """The n-th date after ``local`` (Paris time), the same wall-clock time."""
+    naive = local.replace(tzinfo=None)
+    if frequency == SeriesFrequency.WEEKLY:
+        return (naive + timedelta(weeks=n)).replace(tzinfo=PARIS)
+    month = local.month - 1 + n
+    year, month = local.year + month // 12, month % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    return naive.replace(year=year, month=month, day=day).replace(tzinfo=PARIS)
+
+
+def create_event(
+    actor: User,
+    data: dict,
+    objective_codes=None,
+    *,
+    frequency: SeriesFrequency | None = None,
+    until: date | None = None,
+) -> list[Event]:
+    """Create an event, or one event per date of a weekly/monthly series."""
+    _check_event_data(data)
+    nodes = _objective_nodes(objective_codes)
+    starts = [data["starts_at"]]
+    series = None
+    if frequency is not None:
+        if until is None or until < data["starts_at"].astimezone(PARIS).date():
+            raise DomainError(
+                _("The last date must be on or after the first one."), field="repeat_until"
+            )
+        starts = series_dates(data["starts_at"], frequency, until)
+        if len(starts) >= MAX_SERIES_DATES:
+            raise DomainError(
+                _("A series has at most %(n)d dates.", n=MAX_SERIES_DATES - 1),
+                field="repeat_until",
+            )
+        series = EventSeries(frequency=frequency, until=until)
+        db.session.add(series)
+        db.session.flush()
+    duration = data["ends_at"] - data["starts_at"]
+    created = []
+    for start in starts:
+        shift = start - data["starts_at"]
+        values = dict(data)
+        values["starts_at"], values["ends_at"] = start, start + duration
+        for key in ("registration_opens_at", "registration_closes_at"):
+            if values.get(key):
+                values[key] = values[key] + shift
+        event = Event(**values, created_by_id=actor.id, series_id=series.id if series else None)
+        event.objectives = list(nodes)
+        db.session.add(event)
+        created.append(event)
+    db.session.flush()
+    for event in created:
+        audit.record(
+            "event.create",
+            "event",
+            event.id,
+            actor=actor,
+            after={**snapshot(event), "objectives": [n.code for n in nodes]},
+            commune_code=event.commune_code,
+        )
+    return created
+
+
+def _apply(actor: User, event: Event, data: dict, nodes, cancelled: bool) -> None:
+    """Change one locked event: bump SEQUENCE, tell registrants, promote if capacity rose."""
+    before = {**snapshot(event), "objectives": [n.code for n in event.objectives]}
+    old_capacity, was_cancelled = event.capacity, event.cancelled
+    for key, value in data.items():
+        setattr(event, key, value)
+    event.cancelled = cancelled
+    event.objectives = list(nodes)
+    after = {**snapshot(event), "objectives": [n.code for n in nodes]}
+    changed = {k for k in after if after[k] != before[k]}
+    if not changed:
+        return
+    event.sequence += 1
+    db.session.flush()
+    audit.record(
+        "event.cancel" if cancelled and not was_cancelled else "event.update",
+        "event",
+        event.id,
+        actor=actor,
+        before=before,
+        after=after,
+        commune_code=event.commune_code,
+    )
+    active = [r for r in registrations_of(event.id) if r.is_active]
+    if cancelled and not was_cancelled:
+        for registration in active:
+            notify(registration, event, "event_cancelled")
+        return
+    if changed & {"starts_at", "ends_at", "place"} and not event.cancelled:
+        for registration in active:
+            notify(
+                registration,
+                event,
+                "event_changed",
+                with_ics=registration.state == RegistrationState.CONFIRMED,
+            )
+    grew = old_capacity is not None and (event.capacity is None or event.capacity > old_capacity)
+    if grew or (was_cancelled and not cancelled):
+        promote_waitlist(event)
+
+
+def update_event(
+    actor: User,
+    event_id: int,
+    data: dict,
+    objective_codes=None,
+    *,
+    cancelled: bool = False,
+    whole_series: bool = False,
+) -> list[Event]:
+    """Edit one date, or every date of its series that has not started (each keeps its day)."""
+    event = lock_event(event_id)
+    _check_event_data(data)
+    nodes = _objective_nodes(objective_codes)
+    ids = [event.id]
+    if whole_series and event.series_id is not None:
+        ids += list(
+            db.session.scalars(
+                select(Event.id).where(
+                    Event.series_id == event.series_id,
+                    Event.id != event.id,
+                    Event.starts_at > utcnow(),
+                )
+            )
+        )
+    targets = db.session.scalars(
+        select(Event)
+        .where(Event.id.in_(ids))
+        .options(selectinload(Event.objectives), selectinload(Event.partner))
+        .order_by(Event.starts_at, Event.id)
+        .with_for_update(of=Event)
+        .execution_options(populate_existing=True)
+    ).all()
+    # Time of day and duration of the edited date, applied to each date's own day.
+    local_start = data["starts_at"].astimezone(PARIS)
+    duration = data["ends_at"] - data["starts_at"]
+    for target in targets:
+        values = dict(data)
+        if target.id != event.id:
+            day = target.starts_at.astimezone(PARIS).date()
+            start = datetime.combine(day, local_start.time(), tzinfo=PARIS).astimezone(
+                data["starts_at"].tzinfo
+            )
+            shift = start - data["starts_at"]
+            values["starts_at"], values["ends_at"] = start, start + duration
+            for key in ("registration_opens_at", "registration_closes_at"):
+                if values.get(key):
+                    values[key] = values[key] + shift
+        _apply(actor, target, values, nodes, cancelled)
+    return list(targets)
+
+
+# --- partners ------------------------------------------------------------------------------
+
+
+def save_partner(actor: User, partner: Partner | None, name: str, website: str | None) -> Partner:
+    """Create or rename an organiser; names are unique."""
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Enter the organisation's name."), field="name")
+    clash = db.session.scalar(select(Partner.id).where(func.lower(Partner.name) == name.lower()))
+    if clash is not None and (partner is None or clash != partner.id):
+        raise DomainError(_("An organiser with this name already exists."), field="name")
+    before = None
+    if partner is None:
+        partner = Partner(name=name, website=website or None)
+        db.session.add(partner)
+    else:
+        before = {"name": partner.name, "website": partner.website}
+        partner.name, partner.website = name, website or None
+    db.session.flush()
+    audit.record(
+        "partner.create" if before is None else "partner.update",
+        "partner",
+        partner.id,
+        actor=actor,
+        before=before,
+        after={"name": partner.name, "website": partner.website},
+    )
+    return partner
+
+
+def partners() -> list[Partner]:
+    return list(db.session.scalars(select(Partner).order_by(func.lower(Partner.name))))
+
+
+# --- reminders -------------------------------------------------------------------------------
+
+
+def send_reminders(now: datetime | None = None, hours: int = 48) -> int:
+    """Queue one reminder per active registration of events starting in the next ``hours``."""
+    now = now or utcnow()
+    events = db.session.scalars(
+        select(Event).where(
+            Event.starts_at > now,
+            Event.starts_at <= now + timedelta(hours=hours),
+            Event.cancelled.is_(False),
+        )
+    ).all()
+    if not events:
+        return 0
+    by_id = {e.id: e for e in events}
+    rows = db.session.scalars(
+        select(Registration)
+        .where(
+            Registration.event_id.in_(list(by_id)),
+            Registration.state.in_(ACTIVE_STATES),
+            or_(Registration.user_id.is_not(None), Registration.email.is_not(None)),
+        )
+        .options(selectinload(Registration.user))
+        .order_by(Registration.id)
+    )
+    queued = 0
+    for registration in rows:
+        address, locale, user = _recipient(registration)
+        if not address:
+            continue
+        event = by_id[registration.event_id]
+        message = queue_mail(
+            address,
+            "event_reminder",
+            locale=locale,
+            context={
+                "event": event,
+                "registration": registration,
+                "name": registrant_name(registration),
+                "event_url": _event_url(event),
+            },
+            dedup_key=f"event-reminder:{registration.id}",
+            category="reminder",
+            user=user,
+        )
+        queued += message is not None
+    return queued
+
+
+# --- indicators ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EventIndicators:
+    events: int = 0
+    confirmed_seats: int = 0
+    attended_seats: int = 0
+    drop_ins: int = 0
+
+
+def indicators(objective_codes: list[str], start: datetime, end: datetime) -> EventIndicators:
+    """Activities linked to these objectives held in [start, end), not cancelled: how many,
+    seats confirmed, seats of people marked present, and drop-in visitors (counted apart)."""
+    if not objective_codes:
+        return EventIndicators()
+    linked = (
+        select(event_objectives.c.event_id)
+        .join(ObjectiveNode, ObjectiveNode.id == event_objectives.c.objective_id)
+        .where(ObjectiveNode.code.in_(objective_codes))
+    )
+    held = (
+        select(Event.id, Event.drop_in_count)
+        .where(
+            Event.id.in_(linked),
+            Event.cancelled.is_(False),
+            Event.starts_at >= start,
+            Event.starts_at < end,
+        )
+        .subquery()
+    )
+    events, drop_ins = db.session.execute(
+        select(func.count(held.c.id), func.coalesce(func.sum(held.c.drop_in_count), 0))
+    ).one()
+    confirmed, attended = db.session.execute(
+        select(
+            func.coalesce(func.sum(Registration.seats), 0),
+            func.coalesce(func.sum(Registration.seats).filter(Registration.attended.is_(True)), 0),
+        ).where(
+            Registration.event_id.in_(select(held.c.id)),
+            Registration.state == RegistrationState.CONFIRMED,
+        )
+    ).one()
+    return EventIndicators(int(events), int(confirmed), int(attended), int(drop_ins))
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+def purge_people_without_account(before: datetime) -> int:
+    """Erase the name, phone and e-mail of people without an account registered for events that
+    ended before ``before`` (retention); counts and attendance stay for the indicators."""
+    ended = select(Event.id).where(Event.ends_at < before)
+    rows = db.session.scalars(
+        select(Registration).where(
+            Registration.user_id.is_(None),
+            Registration.event_id.in_(ended),
+            or_(
+                Registration.name.is_not(None),
+                Registration.phone.is_not(None),
+                Registration.email.is_not(None),
+            ),
+        )
+    ).all()
+    for row in rows:
+        row.name, row.phone, row.email = None, None, None
+    db.session.flush()
+    return len(rows)
