@@ -16,6 +16,7 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
     register_extensions(app)
     register_blueprints(app)
+    register_ratelimits(app)
     register_errors(app)
     register_cli(app)
     register_templates(app)
@@ -24,12 +25,11 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from blagis import auth, i18n, security
-    from blagis.extensions import csrf, db, limiter, login_manager, migrate
+    from blagis.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), compare_type=True, render_as_batch=True)
     csrf.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
     auth.init_login(app)
     i18n.init_app(app)
@@ -44,6 +44,7 @@ def _migrations_dir() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from blagis.account.views import bp as account_bp
+    from blagis.admin.views import bp as admin_bp
     from blagis.auth.views import bp as auth_bp
     from blagis.main.views import bp as main_bp
     from blagis.objectives.views import api_bp as objectives_api_bp
@@ -54,6 +55,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(objectives_bp, url_prefix="/objectives")
     app.register_blueprint(objectives_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_ratelimits(app: Flask) -> None:
+    """After the blueprints: wraps every view marked with ``blagis.ratelimits.limit``."""
+    from blagis import ratelimits
+
+    ratelimits.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

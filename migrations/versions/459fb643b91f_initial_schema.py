@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e95fce4b1368
+Revision ID: 459fb643b91f
 Revises: 
-Create Date: 2026-11-27 17:50:14.968685
+Create Date: 2026-11-27 17:55:47.574827
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import blagis.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'e95fce4b1368'
+revision = '459fb643b91f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -80,6 +80,10 @@ def upgrade():
     sa.Column('locale', sa.String(length=5), nullable=True),
     sa.Column('session_version', sa.Integer(), nullable=False),
     sa.Column('last_login_at', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('email_confirmed_at', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('last_failed_login_at', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_until', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['commune_code'], ['communes.code'], name=op.f('fk_users_commune_code_communes')),
@@ -87,6 +91,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
+
     op.create_table('audit_entries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -119,6 +126,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_entries_action'))
 
     op.drop_table('audit_entries')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_users_role'))
+
     op.drop_table('users')
     with op.batch_alter_table('objective_nodes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_objective_nodes_parent_id'))
