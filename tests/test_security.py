@@ -6,10 +6,31 @@ import uuid
 import pytest
 
 from blagis import create_app
+from blagis.extensions import db
 from tests.conftest import PASSWORD
 from tests.conftest import test_config as make_config
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+_BUILT = []
+
+
+def build_app(config):
+    """An app of its own on the test database; its connections are closed after the test."""
+    app = create_app(config)
+    _BUILT.append(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _dispose_extra_apps():
+    yield
+    while _BUILT:
+        app = _BUILT.pop()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 # --- headers and cookies ------------------------------------------------------------------
@@ -41,7 +62,7 @@ def test_session_cookie_flags_over_http(app, make_user):
 
 
 def test_session_cookie_secure_over_https(app, database, make_user):
-    https_app = create_app(make_config(database, BLAGIS_BASE_URL="https://blagis.example"))
+    https_app = build_app(make_config(database, BLAGIS_BASE_URL="https://blagis.example"))
     assert https_app.config["SESSION_COOKIE_SECURE"] is True
     assert https_app.config["REMEMBER_COOKIE_SECURE"] is True
     cookie = _login_cookie_header(https_app, make_user)
@@ -52,7 +73,7 @@ def test_session_cookie_secure_over_https(app, database, make_user):
 
 
 def test_server_error_page_shows_no_stack_trace(app, database):
-    broken = create_app(make_config(database, TESTING=False))
+    broken = build_app(make_config(database, TESTING=False))
 
     @broken.route("/boom")
     def boom():
@@ -71,7 +92,7 @@ def test_server_error_page_shows_no_stack_trace(app, database):
 
 
 def _limited_app(database, storage: str, prefix: str, **extra):
-    return create_app(
+    return build_app(
         make_config(
             database,
             RATELIMIT_ENABLED=True,
@@ -173,3 +194,22 @@ def test_two_apps_share_the_count_on_redis(app, database, redis_prefix):
     # A different prefix (another site on the same Redis) has its own count.
     other = _limited_app(database, REDIS_URL, redis_prefix + "-other").test_client()
     assert _wrong_login(other).status_code == 422
+
+
+@pytest.mark.parametrize(
+    "method,url,data",
+    [
+        ("GET", "/objectives/a%00b", None),
+        ("POST", "/auth/login", {"email": "a@example.org\x00", "password": "whatever!!"}),
+        ("POST", "/auth/login", {"e\x00mail": "x"}),
+    ],
+)
+def test_nul_characters_are_a_bad_request(client, method, url, data):
+    response = client.open(url, method=method, data=data)
+    assert response.status_code == 400
+    assert "Requête incorrecte" in response.get_data(as_text=True)
+
+
+def test_nul_characters_in_query_parameters_are_dropped(client):
+    assert client.get("/?lang=en%00").status_code == 200
+    assert 'lang="en"' in client.get("/?lang=e%00n").get_data(as_text=True)

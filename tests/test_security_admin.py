@@ -69,8 +69,11 @@ def test_bad_input_is_a_form_error(app, admin_client, make_user, data):
     user = make_user("quinn@example.org")
     data = {k: (str(user.id) if v == "{id}" else v) for k, v in data.items()}
     response = client.post("/admin/users", data=data)
-    assert response.status_code == 422
-    assert 'role="alert"' in response.get_data(as_text=True)
+    if any("\x00" in str(v) for v in data.values()):
+        assert response.status_code == 400  # refused before the view: blagis/security.py
+    else:
+        assert response.status_code == 422
+        assert 'role="alert"' in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(User, user.id).role == Role.RESIDENT
         assert db.session.scalar(select(AuditEntry.id)) is None
