@@ -211,6 +211,19 @@ def purge_audit(cutoff: datetime) -> int:
     return result.rowcount or 0
 
 
+def purge_unconfirmed_accounts(cutoff: datetime) -> int:
+    """Accounts never confirmed since before the cutoff are deleted (they never logged in)."""
+    stale = db.session.scalars(
+        select(User).where(User.email_confirmed_at.is_(None), User.created_at < cutoff)
+    ).all()
+    for user in stale:
+        for fn in ERASERS:
+            fn(user)
+        db.session.delete(user)
+    db.session.flush()
+    return len(stale)
+
+
 def purge(now: datetime | None = None) -> dict[str, int]:
     """Run every purger with the retention cutoff; the caller commits."""
     cutoff = retention_cutoff(now)
@@ -228,3 +241,4 @@ register_eraser(erase_account_audit)
 register_eraser(erase_pending_mail)
 register_purger("outbox", purge_outbox)
 register_purger("audit", purge_audit)
+register_purger("unconfirmed_accounts", purge_unconfirmed_accounts)

@@ -183,3 +183,26 @@ def test_forbidden_pages_are_localized(app, visitors):
     response = client.get("/admin/users")
     assert response.status_code == 403
     assert "Accès refusé" in response.get_data(as_text=True)
+
+
+def test_every_post_needs_a_csrf_token(app, visitors):
+    """CSRFProtect guards every POST route, the domains' included, logged in or not."""
+    cookies, ids = visitors
+    app.config["WTF_CSRF_ENABLED"] = True
+    failures = []
+    try:
+        for rule in app.url_map.iter_rules():
+            access = ACCESS.get(rule.endpoint)
+            if access is None or "POST" not in rule.methods:
+                continue
+            url = _url(app, rule, access, ids)
+            for visitor in ("anonymous", "admin"):
+                client = app.test_client()
+                if cookies[visitor]:
+                    client.set_cookie("session", cookies[visitor])
+                response = client.post(url, data=access.data)
+                if response.status_code != 400:
+                    failures.append(f"POST {url} as {visitor}: {response.status_code}")
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert not failures, "POST accepted without a CSRF token:\n" + "\n".join(failures)

@@ -164,3 +164,20 @@ def test_purge_dry_run_changes_nothing(app, runner):
     assert "outbox: 1 (dry run)" in result.output
     with app.app_context():
         assert db.session.scalar(select(OutboxMessage.recipient)) == "old@example.org"
+
+
+def test_purge_deletes_accounts_never_confirmed(app, runner, make_user):
+    from blagis.auth.services import create_user
+
+    kept = make_user("confirmed@example.org")
+    with app.app_context():
+        old = create_user("old@example.org", "Old", "a long password here", confirmed=False)
+        old.created_at = utcnow() - timedelta(days=31 * 30)
+        create_user("new@example.org", "New", "a long password here", confirmed=False)
+        db.session.commit()
+    result = runner.invoke(args=["purge"])
+    assert "unconfirmed_accounts: 1" in result.output
+    with app.app_context():
+        emails = sorted(db.session.scalars(select(User.email)))
+        assert emails == ["confirmed@example.org", "new@example.org"]
+    assert kept.email == "confirmed@example.org"
