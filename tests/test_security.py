@@ -213,3 +213,30 @@ def test_nul_characters_are_a_bad_request(client, method, url, data):
 def test_nul_characters_in_query_parameters_are_dropped(client):
     assert client.get("/?lang=en%00").status_code == 200
     assert 'lang="en"' in client.get("/?lang=e%00n").get_data(as_text=True)
+
+
+# Views that must be rate limited, with their key; after the merge add the domains' views:
+# "initiatives.new": "RATELIMIT_PROPOSE", "initiatives.report": "RATELIMIT_REPORT",
+# "events.register": "RATELIMIT_REGISTRATION".
+LIMITED = {
+    "auth.login": "RATELIMIT_LOGIN",
+    "auth.register": "RATELIMIT_REGISTER",
+    "auth.reset_request": "RATELIMIT_RESET",
+    "auth.resend_confirmation": "RATELIMIT_RESET",
+}
+
+
+def test_abuse_prone_views_are_rate_limited(app):
+    from blagis.ratelimits import DEFAULTS
+
+    for endpoint, key in LIMITED.items():
+        view = app.view_functions[endpoint]
+        assert getattr(view, "_blagis_ratelimit_key", None) == key, f"{endpoint} needs @limit"
+        assert key in DEFAULTS
+
+
+def test_unknown_limit_key_is_refused():
+    from blagis.ratelimits import limit
+
+    with pytest.raises(KeyError):
+        limit("RATELIMIT_TYPO")
