@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import null, or_, select, update
+from sqlalchemy import delete, null, or_, select, update
 
 from blagis.extensions import db
 from blagis.models import AuditEntry, OutboxMessage, OutboxStatus, User, utcnow
@@ -166,8 +166,17 @@ def delete_account(actor: User, user: User) -> None:
     db.session.execute(
         update(AuditEntry).where(AuditEntry.actor_id == user_id).values(actor_id=None)
     )
-    db.session.delete(user)
+    _delete_user_row(user)
+
+
+def _delete_user_row(user: User) -> None:
+    """A plain DELETE: no relationship of another domain is loaded (they raise on SQL);
+    the erasers must have left no row pointing at the account."""
     db.session.flush()
+    db.session.execute(
+        delete(User).where(User.id == user.id).execution_options(synchronize_session=False)
+    )
+    db.session.expunge(user)
 
 
 # --- retention ----------------------------------------------------------------------------
@@ -219,8 +228,7 @@ def purge_unconfirmed_accounts(cutoff: datetime) -> int:
     for user in stale:
         for fn in ERASERS:
             fn(user)
-        db.session.delete(user)
-    db.session.flush()
+        _delete_user_row(user)
     return len(stale)
 
 
