@@ -119,6 +119,7 @@ def visitors(app, make_user):
         assert response.status_code == 302, name
         cookies[name] = client.get_cookie("session").value
     ids = _base_ids(app, users)
+    ids.update({f"{name}_id": user.id for name, user in users.items()})
     with app.app_context():
         rows = {u.email: db.session.get(User, u.id) for u in users.values()}
         by_role = {name: rows[u.email] for name, u in users.items()}
@@ -154,11 +155,11 @@ def _is_login_redirect(response) -> bool:
     return response.status_code == 302 and "/auth/login" in response.headers.get("Location", "")
 
 
-def test_access_table(app, visitors):
-    cookies, ids = visitors
+def walk(app, table: dict, cookies: dict, ids: dict) -> list[str]:
+    """Every rule of ``app`` in ``table``, every method, every visitor: what went wrong."""
     failures = []
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        access = ACCESS.get(rule.endpoint)
+        access = table.get(rule.endpoint)
         if access is None:
             continue  # reported by test_every_route_is_in_the_table
         methods = access.methods or sorted(rule.methods - {"HEAD", "OPTIONS"})
@@ -177,15 +178,72 @@ def test_access_table(app, visitors):
                 if status >= 500:
                     failures.append(f"{where}: server error")
                 elif allowed:
-                    sent_to_login = level != PUBLIC and _is_login_redirect(response)
-                    if status in (401, 403) or sent_to_login:
+                    # Flask-Login's refusal carries ?next=; a public page may itself send
+                    # to the log-in page (resend confirmation without a session).
+                    location = response.headers.get("Location", "")
+                    sent_to_login = _is_login_redirect(response) and (
+                        level != PUBLIC or "next=" in location
+                    )
+                    if status in (401, 403, access.denied) or sent_to_login:
                         failures.append(f"{where}: refused but should be allowed")
                 elif visitor == "anonymous":
                     if not _is_login_redirect(response):
                         failures.append(f"{where}: expected a redirect to log in")
                 elif status != access.denied:
                     failures.append(f"{where}: expected {access.denied}")
+    return failures
+
+
+def test_access_table(app, visitors):
+    cookies, ids = visitors
+    failures = walk(app, ACCESS, cookies, ids)
     assert not failures, "\n".join(failures)
+
+
+def test_the_walker_tells_commune_and_owner_rules_apart(app, database, visitors):
+    """The harness itself, on an app with two routes of the kinds the domains will add."""
+    from flask import abort
+    from flask_login import current_user
+
+    from blagis import create_app
+    from blagis.permissions import login_required, require_commune_scope, staff_required
+    from tests.conftest import test_config as make_config
+
+    cookies, ids = visitors
+    probe = create_app(make_config(database))
+
+    @probe.route("/probe/commune/<code>", endpoint="probe_commune")
+    @staff_required
+    def commune_page(code):
+        require_commune_scope(code)
+        return "ok"
+
+    @probe.route("/probe/owner/<int:uid>", methods=["GET", "POST"], endpoint="probe_owner")
+    @login_required
+    def owner_page(uid):
+        if current_user.id != uid:
+            abort(403)
+        return "ok"
+
+    ids = dict(ids, commune="sceaux")
+    right = {
+        "probe_commune": Access(COMMUNE_STAFF, params={"code": "commune"}),
+        "probe_owner": Access(OWNER, params={"uid": "resident_id"}),
+    }
+    try:
+        assert walk(probe, right, cookies, ids) == []
+        wrong = {
+            "probe_commune": Access(STAFF, params={"code": "commune"}),
+            "probe_owner": Access(LOGIN, params={"uid": "resident_id"}, by_method={"POST": PUBLIC}),
+        }
+        failures = walk(probe, wrong, cookies, ids)
+        assert any("/probe/commune/sceaux as other_staff" in f for f in failures)
+        assert any("GET /probe/owner/" in f and "as volunteer" in f for f in failures)
+        assert any("POST /probe/owner/" in f and "as anonymous" in f for f in failures)
+    finally:
+        with probe.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 def test_forbidden_pages_are_localized(app, visitors):
