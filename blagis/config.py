@@ -108,5 +108,5 @@ def load_config(app, overrides: dict | None = None) -> None:
                 "value (for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
                 "or set BLAGIS_ENV=development to run locally."
             )
-        # A development-only fallback (bandit B105, low): production refuses to start without one.
-        app.config["SECRET_KEY"] = "development-only-not-secret"  # noqa: S105  # nosec B105
+        # A development-only fallback: production refuses to start without SECRET_KEY.
+        app.config["SECRET_KEY"] = "development-only-not-secret"  # noqa: S105
