@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 export BLAGIS_ENV ?= development
 
-.PHONY: run test setup translations messages lint e2e-deps clean
+.PHONY: run test setup translations messages lint e2e-deps clean audit
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,22 @@ run: setup
 test: setup e2e-deps
 	$(BIN)/ruff check blagis tests bench
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory audit
+
+# Security checks: bandit fails on medium or high severity; pip-audit on any known
+# vulnerability of an installed dependency. pip-audit asks PyPI's per-version JSON API; when it
+# cannot (no network, a mirror without that API) it fails with a clear message rather than
+# passing without having checked anything. AUDIT_OFFLINE_OK=1 turns that case into a warning.
+audit: $(BIN)/.installed
+	$(BIN)/bandit -q -r blagis -ll
+	@out=$$($(BIN)/pip-audit --local --skip-editable --strict --progress-spinner off 2>&1); rc=$$?; \
+	echo "$$out"; \
+	if [ $$rc -ne 0 ] && echo "$$out" | grep -qiE "could not be audited|connection|resolve|timed out|HTTPError"; then \
+	  echo "pip-audit: the vulnerability service (PyPI JSON API) could not be queried, so the"; \
+	  echo "dependencies were NOT audited. Check the network access to https://pypi.org/pypi/<name>/<version>/json."; \
+	  if [ -n "$(AUDIT_OFFLINE_OK)" ]; then echo "AUDIT_OFFLINE_OK is set: continuing."; exit 0; fi; \
+	fi; \
+	exit $$rc
 
 # Browser tests need Debian's Chromium (Playwright cannot download browsers here).
 e2e-deps:

@@ -1,6 +1,7 @@
 """Blagis: participation and events platform of the Blagis priority quarter."""
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -14,23 +15,35 @@ def create_app(config: dict | None = None) -> Flask:
     from blagis.config import load_config
 
     load_config(app, config)
+    register_converters(app)
     register_extensions(app)
     register_blueprints(app)
+    register_ratelimits(app)
     register_errors(app)
     register_cli(app)
     register_templates(app)
     return app
 
 
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` ids stop at the database's 32-bit integer: a larger one is a 404, not a 500."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def register_converters(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
+
+
 def register_extensions(app: Flask) -> None:
     from blagis import auth, dbtuning, i18n, security
-    from blagis.extensions import csrf, db, limiter, login_manager, migrate
+    from blagis.extensions import csrf, db, login_manager, migrate
 
     dbtuning.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=_migrations_dir(), compare_type=True, render_as_batch=True)
     csrf.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
     auth.init_login(app)
     i18n.init_app(app)
@@ -45,6 +58,7 @@ def _migrations_dir() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from blagis.account.views import bp as account_bp
+    from blagis.admin.views import bp as admin_bp
     from blagis.auth.views import bp as auth_bp
     from blagis.events.staff import bp as events_staff_bp
     from blagis.events.views import api_bp as events_api_bp
@@ -71,6 +85,14 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp, url_prefix="/events")
     app.register_blueprint(events_staff_bp, url_prefix="/staff")
     app.register_blueprint(events_api_bp, url_prefix="/api/v1")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+
+def register_ratelimits(app: Flask) -> None:
+    """After the blueprints: wraps every view marked with ``blagis.ratelimits.limit``."""
+    from blagis import ratelimits
+
+    ratelimits.init_app(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -63,6 +63,11 @@ def create_user_command(email, role, password, display_name, commune):
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < PASSWORD_MIN:
         raise click.ClickException(f"the password needs at least {PASSWORD_MIN} characters")
+    from blagis.auth.passwords import password_problem
+
+    problem = password_problem(password, email)
+    if problem:
+        raise click.ClickException(problem)
     try:
         from email_validator import EmailNotValidError, validate_email
 
@@ -104,6 +109,23 @@ def demo_command(if_empty):
         click.echo("demo accounts use the password 'demo-blagis-2030'")
 
 
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be erased, change nothing.")
+@with_appcontext
+def purge_command(dry_run):
+    """Erase personal data older than BLAGIS_RETENTION_MONTHS, keeping anonymous rows."""
+    from blagis.privacy import purge, retention_cutoff
+
+    click.echo(f"retention cutoff: {retention_cutoff():%Y-%m-%d %H:%M} UTC")
+    report = purge()
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    for name, count in report.items():
+        click.echo(f"{name}: {count}{' (dry run)' if dry_run else ''}")
+
+
 def init_app(app) -> None:
     from blagis.events.cli import send_reminders_command
     from blagis.mail.cli import send_mail_command
@@ -114,5 +136,6 @@ def init_app(app) -> None:
         demo_command,
         send_mail_command,
         send_reminders_command,
+        purge_command,
     ):
         app.cli.add_command(command)

@@ -6,6 +6,7 @@ ENV_KEYS = (
     "SECRET_KEY",
     "DATABASE_URL",
     "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_KEY_PREFIX",
     "MAIL_SERVER",
     "MAIL_PORT",
     "MAIL_USERNAME",
@@ -63,6 +64,14 @@ def load_config(app, overrides: dict | None = None) -> None:
         BABEL_DEFAULT_TIMEZONE="Europe/Paris",
         BLAGIS_LOCALES=("fr", "en"),
         PASSWORD_RESET_MAX_AGE=3600,
+        EMAIL_CONFIRM_MAX_AGE=7 * 24 * 3600,
+        # Per-account log-in throttling (see blagis/auth/services.py).
+        LOGIN_MAX_FAILURES=5,
+        LOGIN_FAILURE_WINDOW=15 * 60,
+        LOGIN_LOCK_SECONDS=60,
+        LOGIN_LOCK_MAX=3600,
+        # Keys in a shared Redis are prefixed so several sites (or test runs) never mix.
+        RATELIMIT_KEY_PREFIX="blagis",
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -105,4 +114,5 @@ def load_config(app, overrides: dict | None = None) -> None:
                 "value (for example: python -c 'import secrets; print(secrets.token_hex(32))'), "
                 "or set BLAGIS_ENV=development to run locally."
             )
+        # A development-only fallback: production refuses to start without SECRET_KEY.
         app.config["SECRET_KEY"] = "development-only-not-secret"  # noqa: S105

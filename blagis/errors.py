@@ -53,16 +53,34 @@ def handle_http_exception(error: HTTPException):
     code = error.code or 500
     if code >= 500:
         db.session.rollback()
-    retry_after = None
     if code == 429:
-        retry_after = error.retry_after_text() if hasattr(error, "retry_after_text") else None
-        response = render_error(code, retry_after=retry_after)
-        return response
+        return too_many_requests()
     if isinstance(error, CSRFError):
         return render_error(
             400, _("The form has expired or was sent from elsewhere. Please reload and try again.")
         )
     return render_error(code)
+
+
+def too_many_requests():
+    """The localized 429 page, saying when the limit that was hit resets (and Retry-After)."""
+    from datetime import timedelta
+
+    from flask import make_response
+    from flask_babel import format_timedelta
+
+    from blagis.ratelimits import retry_after_seconds
+
+    seconds = retry_after_seconds()
+    when = (
+        format_timedelta(timedelta(seconds=seconds), add_direction=True, threshold=1.0)
+        if seconds
+        else None
+    )
+    response = make_response(render_error(429, retry_after=when))
+    if seconds:
+        response.headers.setdefault("Retry-After", str(seconds))
+    return response
 
 
 def handle_unexpected(error: Exception):

@@ -1,4 +1,7 @@
-"""HTTP security headers applied to every response."""
+"""HTTP security headers on every response, and a guard against NUL characters in input."""
+
+from flask import abort, request
+from werkzeug.datastructures import ImmutableMultiDict
 
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -14,5 +17,23 @@ def set_security_headers(response):
     return response
 
 
+def reject_nul_characters():
+    """A NUL character is never meaningful in input, and PostgreSQL refuses it in text:
+    dealt with here rather than as a 500 in whichever query meets it. In the address or a
+    form it is a 400; in query parameters (ignored when bad) it is dropped."""
+    if "\x00" in request.path:
+        abort(400)
+    pairs = list(request.args.items(multi=True))
+    if any("\x00" in k or "\x00" in v for k, v in pairs):
+        request.args = ImmutableMultiDict(
+            (k.replace("\x00", ""), v.replace("\x00", "")) for k, v in pairs
+        )
+    if request.method == "POST":
+        for key, value in request.form.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400)
+
+
 def init_app(app) -> None:
+    app.before_request(reject_nul_characters)
     app.after_request(set_security_headers)

@@ -1,10 +1,11 @@
 import re
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blagis.extensions import db
-from blagis.models import OutboxMessage, User
+from blagis.models import OutboxMessage, User, utcnow
 from tests.conftest import PASSWORD
 
 GOOD = {
@@ -17,24 +18,143 @@ GOOD = {
 }
 
 
-def test_register_logs_in_and_lowercases_email(app, client):
+def _link(app, template: str, path: str) -> str:
+    with app.app_context():
+        mail = db.session.scalar(select(OutboxMessage).where(OutboxMessage.template == template))
+        return re.search(r"http://blagis\.test(" + path + r"\S+)", mail.body_text).group(1)
+
+
+def test_register_asks_to_confirm_then_logs_in(app, client, auth):
     response = client.post("/auth/register", data=GOOD)
     assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/register/sent"
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "alice@example.org"))
         assert user is not None and user.password_hash.startswith("$argon2id$")
-        assert user.locale == "fr"
+        assert user.locale == "fr" and user.email_confirmed_at is None
         mails = db.session.scalars(select(OutboxMessage)).all()
         assert [m.template for m in mails] == ["account_created"]
+    # Not logged in, and cannot log in before confirming.
+    assert client.get("/account").status_code == 302
+    refused = auth.login("alice@example.org", GOOD["password"])
+    assert refused.status_code == 422
+    assert "confirmer votre adresse" in refused.get_data(as_text=True)
+    link = _link(app, "account_created", "/auth/confirm/")
+    assert client.get(link).status_code == 302
+    assert auth.login("alice@example.org", GOOD["password"]).status_code == 302
     assert "Alice" in client.get("/account").get_data(as_text=True)
 
 
-def test_register_duplicate_email_case_insensitive(client, make_user):
-    make_user("alice@example.org")
+def test_register_taken_address_same_answer_and_warns_owner(app, client, make_user):
+    make_user("alice@example.org", name="Original Alice")
     response = client.post("/auth/register", data=GOOD)
+    fresh = client.post("/auth/register", data=dict(GOOD, email="new@example.org"))
+    assert response.status_code == fresh.status_code == 302
+    assert response.headers["Location"] == fresh.headers["Location"]
+    with app.app_context():
+        mails = {m.recipient: m.template for m in db.session.scalars(select(OutboxMessage))}
+        assert mails == {
+            "alice@example.org": "account_exists",
+            "new@example.org": "account_created",
+        }
+        assert db.session.scalar(select(func.count(User.id))) == 2
+
+
+def test_resend_confirmation_only_after_right_password(app, client, auth):
+    client.post("/auth/register", data=GOOD)
+    # Without a log-in attempt, nothing is sent.
+    assert client.post("/auth/confirm/resend").status_code == 302
+    auth.login("alice@example.org", "a wrong password here")
+    assert client.post("/auth/confirm/resend").status_code == 302
+    page = auth.login("alice@example.org", GOOD["password"]).get_data(as_text=True)
+    assert "/auth/confirm/resend" in page
+    assert client.post("/auth/confirm/resend").status_code == 302
+    with app.app_context():
+        templates = db.session.scalars(select(OutboxMessage.template)).all()
+        assert templates == ["account_created", "account_created"]
+
+
+def test_bad_confirmation_link(client):
+    assert client.get("/auth/confirm/garbage").status_code == 302
+
+
+def test_reset_link_confirms_the_address(app, client, auth):
+    client.post("/auth/register", data=GOOD)
+    client.post("/auth/reset", data={"email": "alice@example.org"})
+    link = _link(app, "password_reset", "/auth/reset/")
+    new = "a brand new password"
+    assert client.post(link, data={"password": new, "password_confirm": new}).status_code == 302
+    assert auth.login("alice@example.org", new).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["qwertyuiop", "QwertyUiop", "motdepasse123", "1234567890", "alice@example.org"],
+)
+def test_register_refuses_common_or_email_passwords(client, password):
+    data = dict(GOOD, password=password, password_confirm=password)
+    response = client.post("/auth/register", data=data)
     assert response.status_code == 422
-    html = response.get_data(as_text=True)
-    assert 'id="email-error"' in html and 'aria-describedby="email-error"' in html
+    assert 'id="password-error"' in response.get_data(as_text=True)
+
+
+def test_reset_refuses_common_password(app, client, make_user):
+    make_user("carol@example.org")
+    client.post("/auth/reset", data={"email": "carol@example.org"})
+    link = _link(app, "password_reset", "/auth/reset/")
+    for bad in ("password1234", "carol@example.org"):
+        response = client.post(link, data={"password": bad, "password_confirm": bad})
+        assert response.status_code == 422
+
+
+def test_account_locked_after_repeated_failures(app, client, make_user, auth):
+    user = make_user("lock@example.org")
+    for _ in range(5):
+        assert auth.login("lock@example.org", "wrong password!").status_code == 422
+    # Locked now: even the right password is refused, with the generic message.
+    locked = auth.login("lock@example.org")
+    assert locked.status_code == 422
+    unknown = auth.login("nobody@example.org", "wrong password!")
+    assert locked.get_data(as_text=True).count("mot de passe incorrect") == 1
+    assert unknown.get_data(as_text=True).count("mot de passe incorrect") == 1
+    with app.app_context():
+        row = db.session.get(User, user.id)
+        first_lock = row.locked_until - row.last_failed_login_at
+        # The lock ends: the right password works again and resets the counter.
+        row.locked_until = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert auth.login("lock@example.org", "wrong password!").status_code == 422
+    with app.app_context():
+        row = db.session.get(User, user.id)
+        assert row.failed_logins == 6
+        assert row.locked_until - row.last_failed_login_at > first_lock  # growing delay
+        row.locked_until = None
+        db.session.commit()
+    assert auth.login("lock@example.org").status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user.id).failed_logins == 0
+
+
+def test_old_failures_are_forgotten(app, make_user, auth):
+    user = make_user("slow@example.org")
+    for _ in range(4):
+        auth.login("slow@example.org", "wrong password!")
+    with app.app_context():
+        row = db.session.get(User, user.id)
+        row.last_failed_login_at = utcnow() - timedelta(minutes=16)
+        db.session.commit()
+    auth.login("slow@example.org", "wrong password!")
+    with app.app_context():
+        row = db.session.get(User, user.id)
+        assert row.failed_logins == 1 and row.locked_until is None
+
+
+def test_register_duplicate_email_case_insensitive(app, client, make_user):
+    make_user("alice@example.org")
+    response = client.post("/auth/register", data=dict(GOOD, email="ALICE@example.ORG"))
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 1
 
 
 @pytest.mark.parametrize(
@@ -62,8 +182,10 @@ def test_register_rejects_bad_fields(client, field, value):
 
 
 def test_register_with_garbage_types_never_500(client):
-    for data in ({}, {"email": ["a", "b"]}, {"commune": "\x00"}, {"password": "é" * 5000}):
+    for data in ({}, {"email": ["a", "b"]}, {"password": "é" * 5000}):
         assert client.post("/auth/register", data=data).status_code == 422
+    # A NUL character is refused before any view (PostgreSQL cannot store it).
+    assert client.post("/auth/register", data={"commune": "\x00"}).status_code == 400
 
 
 def test_login_and_logout(client, make_user, auth):
@@ -80,7 +202,7 @@ def test_login_wrong_password_same_message_as_unknown_account(client, make_user,
     make_user("bob@example.org")
     wrong = auth.login("bob@example.org", "bad password!!").get_data(as_text=True)
     unknown = auth.login("nobody@example.org", "bad password!!").get_data(as_text=True)
-    message = "Adresse e-mail ou mot de passe incorrect."
+    message = "Adresse e-mail ou mot de passe incorrect."  # the same words for both
     assert message in wrong and message in unknown
 
 
@@ -191,6 +313,8 @@ def test_create_user_cli(app, runner):
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "staff@example.org"))
         assert user.is_staff and user.scope_commune_code == "sceaux"
+    common = runner.invoke(args=["create-user", "y@example.org", "--password", "qwertyuiop"])
+    assert common.exit_code != 0 and "common" in common.output
     again = runner.invoke(
         args=["create-user", "staff@example.org", "--role", "staff", "--password", "0123456789ab"]
     )

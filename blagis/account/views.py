@@ -1,7 +1,15 @@
-from flask import Blueprint, render_template
-from flask_login import current_user
+import json
 
-from blagis import sections
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+
+from blagis import privacy, sections
+from blagis.account.forms import DeleteAccountForm
+from blagis.auth.passwords import verify_password
+from blagis.extensions import db
+from blagis.i18n import LANG_SESSION_KEY
+from blagis.models import Role, User
 from blagis.permissions import login_required
 
 bp = Blueprint("account", __name__)
@@ -13,3 +21,58 @@ def index():
     user = current_user._get_current_object()
     blocks = sections.render_data(sections.ACCOUNT, user)
     return render_template("account/index.html", user=user, blocks=blocks)
+
+
+@bp.route("/export", methods=["POST"])
+@login_required
+def export():
+    """All my data as a JSON download (RGPD right of access and portability)."""
+    user = current_user._get_current_object()
+    body = json.dumps(privacy.export_user_data(user), ensure_ascii=False, indent=2, default=str)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": f'attachment; filename="blagis-{user.id}.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+def _last_admin(user: User) -> bool:
+    from sqlalchemy import func, select
+
+    if user.role != Role.ADMIN:
+        return False
+    return db.session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN)) <= 1
+
+
+@bp.route("/delete", methods=["GET", "POST"])
+@login_required
+def delete():
+    """GET explains the consequences; POST with the password deletes the account."""
+    user = current_user._get_current_object()
+    form = DeleteAccountForm()
+    status = 200
+    if form.validate_on_submit():
+        if not verify_password(user.password_hash, form.password.data):
+            form.password.errors = [_("This is not your password.")]
+            status = 422
+        elif _last_admin(user):
+            form.form_errors.append(
+                _("You are the last administrator: name another one before deleting your account.")
+            )
+            status = 422
+        else:
+            privacy.delete_account(user, user)
+            db.session.commit()
+            lang = session.get(LANG_SESSION_KEY)
+            logout_user()
+            session.clear()
+            if lang:
+                session[LANG_SESSION_KEY] = lang
+            flash(_("Your account has been deleted."), "success")
+            return redirect(url_for("main.index"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("account/delete.html", form=form, user=user), status

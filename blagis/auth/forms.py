@@ -1,10 +1,23 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
+
+from blagis.auth.passwords import password_problem
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
+
+
+class NotCommonPassword:
+    """Refuses a password from the shipped common list, or equal to the form's ``email``."""
+
+    def __call__(self, form, field):
+        email_field = getattr(form, "email", None)
+        email = getattr(form, "account_email", None) or (email_field.data if email_field else None)
+        problem = password_problem(field.data or "", email if isinstance(email, str) else None)
+        if problem:
+            raise ValidationError(problem)
 
 
 def _email_field():
@@ -32,6 +45,7 @@ def _new_password_fields():
                 max=PASSWORD_MAX,
                 message=_l("The password must have between %(min)d and %(max)d characters."),
             ),
+            NotCommonPassword(),
         ],
         description=_l("At least 10 characters. A short sentence is easy to remember."),
         render_kw={"autocomplete": "new-password"},
@@ -88,3 +102,7 @@ class ResetRequestForm(FlaskForm):
 
 class ResetPasswordForm(FlaskForm):
     password, password_confirm = _new_password_fields()
+
+    def __init__(self, *args, account_email: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account_email = account_email

@@ -5,6 +5,7 @@ RFC 9106's low-memory profile, when unset); tests lower them to stay fast.
 """
 
 from functools import lru_cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -48,3 +49,34 @@ def dummy_hash() -> str:
 @lru_cache(maxsize=8)
 def _dummy_for(_key: int) -> str:
     return _hasher().hash("not-a-real-password-for-timing")
+
+
+_COMMON_PATH = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt"
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords, lower-cased (lines starting with # are notes)."""
+    with _COMMON_PATH.open(encoding="utf-8") as handle:
+        return frozenset(
+            line.strip().lower() for line in handle if line.strip() and not line.startswith("#")
+        )
+
+
+def password_problem(password: str, email: str | None = None) -> str | None:
+    """Why this new password is refused (a translated message), or None when it is fine.
+
+    Length is checked by the forms; this adds what a length rule cannot see: a password from
+    the common list (whatever its case) or equal to the account's e-mail address.
+    """
+    from flask import has_request_context
+    from flask_babel import gettext
+
+    # The CLI has no request (hence no locale): English there.
+    _ = gettext if has_request_context() else (lambda text: text)
+    candidate = (password or "").strip().lower()
+    if candidate in common_passwords():
+        return _("This password is among the most common ones. Choose another one.")
+    if email and candidate == email.strip().lower():
+        return _("The password must not be your e-mail address.")
+    return None

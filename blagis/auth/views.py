@@ -15,14 +15,20 @@ from flask_login import current_user, login_user, logout_user
 
 from blagis.auth import services
 from blagis.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
+from blagis.auth.services import LoginOutcome
 from blagis.domain import DomainError, apply_to_form
 from blagis.extensions import db
 from blagis.i18n import LANG_SESSION_KEY, current_locale
 from blagis.mail import queue_mail
+from blagis.models import User, utcnow
 from blagis.ratelimits import limit
 from blagis.templating import commune_choices
+from blagis.urls import absolute_url
 
 bp = Blueprint("auth", __name__)
+
+# Set after a log-in with the right password on an unconfirmed account, for "resend".
+UNCONFIRMED_KEY = "unconfirmed_uid"
 
 
 def safe_next(target: str | None) -> str | None:
@@ -56,18 +62,12 @@ def register():
     status = 200
     if form.validate_on_submit():
         try:
-            user = services.create_user(
+            services.register_account(
                 form.email.data,
                 form.display_name.data,
                 form.password.data,
                 commune_code=form.commune.data,
                 locale=current_locale(),
-            )
-            queue_mail(
-                user.email,
-                "account_created",
-                locale=user.locale,
-                context={"user": user},
             )
             db.session.commit()
         except DomainError as error:
@@ -75,12 +75,44 @@ def register():
             apply_to_form(form, error)
             status = 422
         else:
-            _start_session(user)
-            flash(_("Welcome! Your account has been created."), "success")
-            return redirect(safe_next(request.args.get("next")) or url_for("account.index"))
+            # The same answer whether the address was new or already had an account.
+            return redirect(url_for("auth.check_mailbox"))
     elif request.method == "POST":
         status = 422
     return render_template("auth/register.html", form=form), status
+
+
+@bp.route("/register/sent")
+def check_mailbox():
+    return render_template("auth/check_mailbox.html")
+
+
+@bp.route("/confirm/<token>")
+def confirm(token: str):
+    user = services.confirm_email(token)
+    if user is None:
+        flash(
+            _("This confirmation link is invalid or has expired. Log in to get a new one."), "error"
+        )
+        return redirect(url_for("auth.login"))
+    db.session.commit()
+    flash(_("Your e-mail address is confirmed. You can log in."), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/confirm/resend", methods=["POST"])
+@limit("RATELIMIT_RESET")
+def resend_confirmation():
+    """Only after a log-in with the right password: the session remembers that account."""
+    uid = session.pop(UNCONFIRMED_KEY, None)
+    user = db.session.get(User, uid) if isinstance(uid, int) else None
+    if user is None:
+        return redirect(url_for("auth.login"))
+    if user.email_confirmed_at is None:
+        services.send_confirmation(user)
+        db.session.commit()
+    flash(_("We have sent you a new confirmation link."), "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -88,19 +120,31 @@ def register():
 def login():
     form = LoginForm()
     status = 200
+    unconfirmed = False
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
-        if user is None:
-            form.form_errors.append(_("Wrong e-mail address or password."))
-            status = 422
-        else:
-            db.session.commit()
-            _start_session(user)
+        attempt = services.check_login(form.email.data, form.password.data)
+        db.session.commit()
+        if attempt.outcome == LoginOutcome.OK:
+            _start_session(attempt.user)
             flash(_("You are logged in."), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("account.index"))
+        status = 422
+        if attempt.outcome == LoginOutcome.UNCONFIRMED:
+            session[UNCONFIRMED_KEY] = attempt.user.id
+            unconfirmed = True
+            form.form_errors.append(
+                _("Please confirm your e-mail address first, with the link we sent you.")
+            )
+        else:
+            form.form_errors.append(
+                _(
+                    "Wrong e-mail address or password. After several failed attempts, log-in "
+                    "to an account is paused for a few minutes."
+                )
+            )
     elif request.method == "POST":
         status = 422
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, unconfirmed=unconfirmed), status
 
 
 @bp.route("/logout", methods=["POST"])
@@ -129,8 +173,7 @@ def reset_request():
                 locale=user.locale or current_locale(),
                 context={
                     "user": user,
-                    "reset_url": current_app.config["BLAGIS_BASE_URL"]
-                    + url_for("auth.reset_password", token=token),
+                    "reset_url": absolute_url("auth.reset_password", token=token),
                     "minutes": current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
                 },
             )
@@ -155,10 +198,13 @@ def reset_password(token: str):
     if user is None:
         flash(_("This link is invalid or has expired. Ask for a new one."), "error")
         return redirect(url_for("auth.reset_request"))
-    form = ResetPasswordForm()
+    form = ResetPasswordForm(account_email=user.email)
     status = 200
     if form.validate_on_submit():
         services.set_password(user, form.password.data)
+        if user.email_confirmed_at is None:
+            # The link reached the mailbox: that confirms the address too.
+            user.email_confirmed_at = utcnow()
         db.session.commit()
         flash(_("Your password has been changed. You can log in."), "success")
         return redirect(url_for("auth.login"))

@@ -31,6 +31,7 @@ from blagis.models import (
     utcnow,
 )
 from blagis.timeutils import PARIS
+from blagis.urls import absolute_url
 
 MAX_SEATS_LIMIT = 10
 MAX_SERIES_DATES = 60
@@ -227,10 +228,7 @@ def _recipient(registration: Registration) -> tuple[str | None, str, User | None
 
 
 def _event_url(event: Event) -> str:
-    from flask import current_app
-
-    # Built by hand: reminders are queued from the command line, outside any request.
-    return f"{current_app.config['BLAGIS_BASE_URL']}/events/{event.id}"
+    return absolute_url("events.detail", event_id=event.id)
 
 
 def notify(registration: Registration, event: Event, template: str, *, with_ics=False, key=None):

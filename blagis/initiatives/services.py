@@ -8,7 +8,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +32,7 @@ from blagis.models import (
     utcnow,
 )
 from blagis.models.initiative import ANSWER_MAX, BODY_MAX, REASON_MAX, SUMMARY_MAX, TITLE_MAX
+from blagis.urls import absolute_url
 
 PER_PAGE = 20
 MAX_PAGE = 10_000  # beyond this an OFFSET is pointless (and could overflow a bigint)
@@ -338,7 +338,7 @@ def _mail_author(initiative: Initiative, template: str, dedup: str, **context) -
     author = db.session.get(User, initiative.author_id) if initiative.author_id else None
     if author is None:
         return
-    url = current_app.config["BLAGIS_BASE_URL"] + url_for("initiatives.show", id=initiative.id)
+    url = absolute_url("initiatives.show", id=initiative.id)
     queue_mail(
         author.email,
         template,

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from blagis.auth.services import send_confirmation
 from blagis.mail import queue_mail
 from blagis.models import OutboxStatus, utcnow
 
@@ -9,10 +10,14 @@ from blagis.models import OutboxStatus, utcnow
 def step(users) -> dict:
     """Welcome mail for two residents (sent by ``send-mail``), and one that could not be sent."""
     for key in ("habitant", "resident.en"):
-        user = users[key]
-        queue_mail(user.email, "account_created", locale=user.locale, context={"user": user})
+        send_confirmation(users[key])
     fatou = users["fatou"]
-    failed = queue_mail(fatou.email, "account_created", locale="fr", context={"user": fatou})
+    failed = queue_mail(
+        fatou.email,
+        "password_reset",
+        locale="fr",
+        context={"user": fatou, "reset_url": "http://127.0.0.1:5000/auth/reset", "minutes": 60},
+    )
     failed.status = OutboxStatus.FAILED
     failed.attempts = 8
     failed.due_at = utcnow() - timedelta(hours=2)

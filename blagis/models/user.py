@@ -32,7 +32,9 @@ class User(UserMixin, TimestampMixin, Base):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True, nullable=False)
     display_name: Mapped[str] = mapped_column(sa.String(80), nullable=False)
     password_hash: Mapped[str] = mapped_column(sa.String(255), nullable=False)
-    role: Mapped[Role] = mapped_column(enum_type(Role), default=Role.RESIDENT, nullable=False)
+    role: Mapped[Role] = mapped_column(
+        enum_type(Role), default=Role.RESIDENT, index=True, nullable=False
+    )
     commune_code: Mapped[str | None] = mapped_column(sa.ForeignKey("communes.code"), nullable=True)
     # Staff limited to one commune; None means every commune.
     scope_commune_code: Mapped[str | None] = mapped_column(
@@ -45,6 +47,12 @@ class User(UserMixin, TimestampMixin, Base):
     # Non-essential mail the person may turn off (link in each such mail, or /account).
     notify_reminders: Mapped[bool] = mapped_column(default=True, nullable=False)
     notify_missions: Mapped[bool] = mapped_column(default=True, nullable=False)
+    # None until the owner follows the link of the welcome e-mail; unconfirmed cannot log in.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Log-in throttling per account (the per-address limit is Flask-Limiter's).
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
+    last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 8e82e8f046bc
+Revision ID: 5659f3f2b948
 Revises: 
-Create Date: 2026-11-27 18:25:10.093018
+Create Date: 2026-11-27 18:26:31.899121
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import blagis.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '8e82e8f046bc'
+revision = '5659f3f2b948'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -101,6 +101,10 @@ def upgrade():
     sa.Column('last_login_at', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('notify_reminders', sa.Boolean(), nullable=False),
     sa.Column('notify_missions', sa.Boolean(), nullable=False),
+    sa.Column('email_confirmed_at', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('failed_logins', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('last_failed_login_at', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('locked_until', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['commune_code'], ['communes.code'], name=op.f('fk_users_commune_code_communes')),
@@ -108,6 +112,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_users_role'), ['role'], unique=False)
+
     op.create_table('audit_entries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -338,6 +345,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_audit_entries_action'))
 
     op.drop_table('audit_entries')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_users_role'))
+
     op.drop_table('users')
     with op.batch_alter_table('objective_nodes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_objective_nodes_parent_id'))

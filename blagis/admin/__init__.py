@@ -1,0 +1,1 @@
+"""Administration: accounts' roles and commune scope, and the audit log (admins only)."""

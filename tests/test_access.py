@@ -1,0 +1,278 @@
+"""Who may do what: every rule of ``app.url_map`` against a table, as six kinds of visitor.
+
+Adding a route means adding one line to ``ACCESS``:
+
+    "events_staff.edit": Access(COMMUNE_STAFF, params={"id": "event_sceaux"}),
+
+``params`` maps a URL argument to a key of the ids made by the ``SETUP`` functions (or by
+``_base_ids``); arguments without a mapping are looked up by their own name. A domain that
+needs rows for its routes appends a function ``setup(users) -> {key: value}`` to ``SETUP``
+(objects in Sceaux, owned by ``users["resident"]``). ``by_method={"POST": LOGIN}`` gives one
+method another level; ``denied=404`` for routes that hide what a visitor may not see.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from sqlalchemy import select
+
+from blagis.extensions import db
+from blagis.models import ObjectiveNode, Role, User
+from tests.conftest import PASSWORD
+
+PUBLIC = "public"  # everyone, anonymous included
+LOGIN = "login"  # any account
+VOLUNTEER = "volunteer"  # volunteers and above
+STAFF = "staff"  # staff of any commune and admins
+COMMUNE_STAFF = "commune_staff"  # staff of the object's commune (Sceaux), unscoped staff, admins
+ADMIN = "admin"
+OWNER = "owner"  # only the account that owns the object: SETUP rows belong to "resident"
+
+VISITORS = ("anonymous", "resident", "volunteer", "other_staff", "staff", "admin")
+
+ALLOWED = {
+    PUBLIC: set(VISITORS),
+    LOGIN: {"resident", "volunteer", "other_staff", "staff", "admin"},
+    VOLUNTEER: {"volunteer", "other_staff", "staff", "admin"},
+    STAFF: {"other_staff", "staff", "admin"},
+    COMMUNE_STAFF: {"staff", "admin"},
+    ADMIN: {"admin"},
+    OWNER: {"resident"},
+}
+
+
+@dataclass(frozen=True)
+class Access:
+    level: str
+    #: URL argument -> key in the ids dict (default: the argument's own name)
+    params: dict = field(default_factory=dict)
+    #: form data sent with POST (default: nothing, so a form answers 400/422 and stores nothing)
+    data: dict = field(default_factory=dict)
+    #: methods checked (default: every method of the rule but HEAD/OPTIONS)
+    methods: tuple = ()
+    #: another level for one method, e.g. {"POST": LOGIN} on a public page
+    by_method: dict = field(default_factory=dict)
+    #: the status a logged-in visitor gets when refused (403; 404 for routes that hide it)
+    denied: int = 403
+
+    def level_for(self, method: str) -> str:
+        return self.by_method.get(method, self.level)
+
+
+ACCESS: dict[str, Access] = {
+    "static": Access(PUBLIC, params={"filename": "static_file"}),
+    "main.index": Access(PUBLIC),
+    "main.privacy": Access(PUBLIC),
+    "main.terms": Access(PUBLIC),
+    "main.healthz": Access(PUBLIC),
+    "auth.login": Access(PUBLIC),
+    "auth.logout": Access(PUBLIC),
+    "auth.register": Access(PUBLIC),
+    "auth.check_mailbox": Access(PUBLIC),
+    "auth.confirm": Access(PUBLIC, params={"token": "confirm_token"}),
+    "auth.resend_confirmation": Access(PUBLIC),
+    "auth.reset_request": Access(PUBLIC),
+    "auth.reset_password": Access(PUBLIC, params={"token": "reset_token"}),
+    "account.index": Access(LOGIN),
+    "account.export": Access(LOGIN),
+    "account.delete": Access(LOGIN),
+    "objectives.index": Access(PUBLIC),
+    "objectives.node": Access(PUBLIC, params={"code": "objective_code"}),
+    "objectives_api.api_objectives": Access(PUBLIC),
+    "admin.users": Access(ADMIN),
+    "admin.audit": Access(ADMIN),
+}
+
+# Functions ``setup(users) -> dict`` making the rows other domains' routes need.
+SETUP: list = []
+
+
+def _base_ids(app, users) -> dict:
+    from blagis.auth.services import create_user, make_confirm_token, make_reset_token
+
+    with app.app_context():
+        spare = create_user("spare@example.org", "Spare", "a long spare password", confirmed=False)
+        db.session.commit()
+        code = db.session.scalar(select(ObjectiveNode.code).order_by(ObjectiveNode.id).limit(1))
+        return {
+            "static_file": "css/blagis.css",
+            "confirm_token": make_confirm_token(spare),
+            "reset_token": make_reset_token(spare),
+            "objective_code": code,
+        }
+
+
+@pytest.fixture
+def visitors(app, make_user):
+    """One logged-in session cookie per kind of visitor (None for anonymous)."""
+    users = {
+        "resident": make_user("resident@example.org", role=Role.RESIDENT),
+        "volunteer": make_user("volunteer@example.org", role=Role.VOLUNTEER),
+        "other_staff": make_user("other@example.org", role=Role.STAFF, scope="bagneux"),
+        "staff": make_user("staff@example.org", role=Role.STAFF, scope="sceaux"),
+        "admin": make_user("admin@example.org", role=Role.ADMIN, commune=None),
+    }
+    cookies = {"anonymous": None}
+    for name, user in users.items():
+        client = app.test_client()
+        response = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 302, name
+        cookies[name] = client.get_cookie("session").value
+    ids = _base_ids(app, users)
+    ids.update({f"{name}_id": user.id for name, user in users.items()})
+    with app.app_context():
+        rows = {u.email: db.session.get(User, u.id) for u in users.values()}
+        by_role = {name: rows[u.email] for name, u in users.items()}
+        for setup in SETUP:
+            ids.update(setup(by_role) or {})
+        db.session.commit()
+    return cookies, ids
+
+
+def test_every_route_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - ACCESS.keys())
+    assert not missing, "routes without an access rule: " + ", ".join(
+        f"add {endpoint!r} to ACCESS in tests/test_access.py" for endpoint in missing
+    )
+    stale = sorted(ACCESS.keys() - endpoints)
+    assert not stale, f"ACCESS names routes that no longer exist: {stale}"
+
+
+def _url(app, rule, access: Access, ids: dict) -> str:
+    values = {}
+    for arg in rule.arguments:
+        key = access.params.get(arg, arg)
+        assert key in ids, f"{rule.endpoint}: no value for <{arg}>; set params= or add a SETUP"
+        values[arg] = ids[key]
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **values)
+
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code == 302 and "/auth/login" in response.headers.get("Location", "")
+
+
+def walk(app, table: dict, cookies: dict, ids: dict) -> list[str]:
+    """Every rule of ``app`` in ``table``, every method, every visitor: what went wrong."""
+    failures = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        access = table.get(rule.endpoint)
+        if access is None:
+            continue  # reported by test_every_route_is_in_the_table
+        methods = access.methods or sorted(rule.methods - {"HEAD", "OPTIONS"})
+        url = _url(app, rule, access, ids)
+        for method in methods:
+            for visitor in VISITORS:
+                client = app.test_client()
+                if cookies[visitor]:
+                    client.set_cookie("session", cookies[visitor])
+                response = client.open(url, method=method, data=access.data)
+                response.close()  # static files are streamed from an open file
+                status = response.status_code
+                level = access.level_for(method)
+                allowed = visitor in ALLOWED[level]
+                where = f"{method} {url} as {visitor} ({level}): {status}"
+                if status >= 500:
+                    failures.append(f"{where}: server error")
+                elif allowed:
+                    # Flask-Login's refusal carries ?next=; a public page may itself send
+                    # to the log-in page (resend confirmation without a session).
+                    location = response.headers.get("Location", "")
+                    sent_to_login = _is_login_redirect(response) and (
+                        level != PUBLIC or "next=" in location
+                    )
+                    if status in (401, 403, access.denied) or sent_to_login:
+                        failures.append(f"{where}: refused but should be allowed")
+                elif visitor == "anonymous":
+                    if not _is_login_redirect(response):
+                        failures.append(f"{where}: expected a redirect to log in")
+                elif status != access.denied:
+                    failures.append(f"{where}: expected {access.denied}")
+    return failures
+
+
+def test_access_table(app, visitors):
+    cookies, ids = visitors
+    failures = walk(app, ACCESS, cookies, ids)
+    assert not failures, "\n".join(failures)
+
+
+def test_the_walker_tells_commune_and_owner_rules_apart(app, database, visitors):
+    """The harness itself, on an app with two routes of the kinds the domains will add."""
+    from flask import abort
+    from flask_login import current_user
+
+    from blagis import create_app
+    from blagis.permissions import login_required, require_commune_scope, staff_required
+    from tests.conftest import test_config as make_config
+
+    cookies, ids = visitors
+    probe = create_app(make_config(database))
+
+    @probe.route("/probe/commune/<code>", endpoint="probe_commune")
+    @staff_required
+    def commune_page(code):
+        require_commune_scope(code)
+        return "ok"
+
+    @probe.route("/probe/owner/<int:uid>", methods=["GET", "POST"], endpoint="probe_owner")
+    @login_required
+    def owner_page(uid):
+        if current_user.id != uid:
+            abort(403)
+        return "ok"
+
+    ids = dict(ids, commune="sceaux")
+    right = {
+        "probe_commune": Access(COMMUNE_STAFF, params={"code": "commune"}),
+        "probe_owner": Access(OWNER, params={"uid": "resident_id"}),
+    }
+    try:
+        assert walk(probe, right, cookies, ids) == []
+        wrong = {
+            "probe_commune": Access(STAFF, params={"code": "commune"}),
+            "probe_owner": Access(LOGIN, params={"uid": "resident_id"}, by_method={"POST": PUBLIC}),
+        }
+        failures = walk(probe, wrong, cookies, ids)
+        assert any("/probe/commune/sceaux as other_staff" in f for f in failures)
+        assert any("GET /probe/owner/" in f and "as volunteer" in f for f in failures)
+        assert any("POST /probe/owner/" in f and "as anonymous" in f for f in failures)
+    finally:
+        with probe.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_forbidden_pages_are_localized(app, visitors):
+    cookies, _ids = visitors
+    client = app.test_client()
+    client.set_cookie("session", cookies["resident"])
+    response = client.get("/admin/users")
+    assert response.status_code == 403
+    assert "Accès refusé" in response.get_data(as_text=True)
+
+
+def test_every_post_needs_a_csrf_token(app, visitors):
+    """CSRFProtect guards every POST route, the domains' included, logged in or not."""
+    cookies, ids = visitors
+    app.config["WTF_CSRF_ENABLED"] = True
+    failures = []
+    try:
+        for rule in app.url_map.iter_rules():
+            access = ACCESS.get(rule.endpoint)
+            if access is None or "POST" not in rule.methods:
+                continue
+            url = _url(app, rule, access, ids)
+            for visitor in ("anonymous", "admin"):
+                client = app.test_client()
+                if cookies[visitor]:
+                    client.set_cookie("session", cookies[visitor])
+                response = client.post(url, data=access.data)
+                if response.status_code != 400:
+                    failures.append(f"POST {url} as {visitor}: {response.status_code}")
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    assert not failures, "POST accepted without a CSRF token:\n" + "\n".join(failures)
