@@ -15,6 +15,7 @@ ENV_KEYS = (
     "BLAGIS_BASE_URL",
     "BLAGIS_RETENTION_MONTHS",
     "BLAGIS_ENV",
+    "RATELIMIT_ENABLED",
 )
 
 
@@ -80,6 +81,8 @@ def load_config(app, overrides: dict | None = None) -> None:
         # A busy SQLite waits for the writer instead of failing with "database is locked".
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
 
+    # From the environment it is a string: "0" turns rate limits off (browser tests' server).
+    app.config["RATELIMIT_ENABLED"] = _bool(app.config["RATELIMIT_ENABLED"])
     app.config["MAIL_PORT"] = int(app.config["MAIL_PORT"])
     app.config["MAIL_USE_TLS"] = _bool(app.config["MAIL_USE_TLS"])
     app.config["BLAGIS_RETENTION_MONTHS"] = int(app.config["BLAGIS_RETENTION_MONTHS"])

@@ -23,6 +23,12 @@ def terms():
     return render_template("main/terms.html")
 
 
+@bp.route("/accessibility")
+def accessibility():
+    """The accessibility statement (« déclaration d'accessibilité ») that RGAA requires."""
+    return render_template("main/accessibility.html")
+
+
 @bp.route("/healthz")
 def healthz():
     try:
