@@ -37,9 +37,10 @@ e2e-deps:
 	  else echo "Install Chromium first: sudo apt-get install chromium"; exit 1; fi; }
 
 # Re-extract the strings after changing the code, then translate the new French entries.
+# --ignore-dirs: pybabel skips folders starting with "_" by default, i.e. templates/_macros.
 messages: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
-	  -o blagis/translations/messages.pot .
+	  --ignore-dirs '.* node_modules' -o blagis/translations/messages.pot .
 	$(BIN)/pybabel update -i blagis/translations/messages.pot -d blagis/translations \
 	  --no-fuzzy-matching --ignore-obsolete
 

@@ -93,13 +93,27 @@ def assert_no_problems(page) -> None:
 _FOCUS = """() => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  // The outline is drawn outside the element: compare it with the background around it.
+  let around = el.parentElement, bg = "rgb(255, 255, 255)";
+  while (around) {
+    const c = getComputedStyle(around).backgroundColor;
+    if (rgb(c).length === 3 || (rgb(c).length === 4 && rgb(c)[3] > 0)) { bg = c; break; }
+    around = around.parentElement;
+  }
   const s = getComputedStyle(el);
+  const [l1, l2] = [luminance(rgb(s.outlineColor)), luminance(rgb(bg))].sort((a, b) => b - a);
   const r = el.getBoundingClientRect();
   return {
     tag: el.tagName.toLowerCase(), id: el.id, name: el.getAttribute("name"),
     text: (el.innerText || el.value || el.getAttribute("aria-label") || "").trim().slice(0, 60),
     href: el.getAttribute("href"),
     outlineStyle: s.outlineStyle, outlineWidth: parseFloat(s.outlineWidth) || 0,
+    outlineContrast: (l1 + 0.05) / (l2 + 0.05),
     boxShadow: s.boxShadow, visibility: s.visibility, opacity: parseFloat(s.opacity),
     x: r.x, y: r.y, w: r.width, h: r.height, vw: window.innerWidth, vh: window.innerHeight,
   };
@@ -111,7 +125,8 @@ def focused(page) -> dict | None:
 
 
 def assert_focus_visible(page) -> dict:
-    """The focused element is on screen and shows a focus indicator (outline or shadow)."""
+    """The focused element is on screen and shows a focus indicator (outline or shadow),
+    an outline contrasting at least 3:1 with the background around it."""
     info = focused(page)
     assert info is not None, "nothing has the focus"
     desc = f"<{info['tag']} id={info['id']!r} name={info['name']!r}> {info['text']!r}"
@@ -124,10 +139,12 @@ def assert_focus_visible(page) -> dict:
         and info["x"] < info["vw"]
     )
     assert on_screen, f"focused element is off screen: {desc} at {info}"
-    indicator = (info["outlineStyle"] != "none" and info["outlineWidth"] >= 2) or (
-        info["boxShadow"] not in ("", "none")
-    )
+    outline = info["outlineStyle"] != "none" and info["outlineWidth"] >= 2
+    indicator = outline or info["boxShadow"] not in ("", "none")
     assert indicator, f"no visible focus indicator on {desc}: {info}"
+    if outline:  # WCAG 1.4.11: a focus outline contrasts 3:1 with what surrounds it
+        contrast = info["outlineContrast"]
+        assert contrast >= 3, f"focus outline contrast {contrast:.2f}:1 < 3:1 on {desc}"
     return info
 
 
