@@ -16,6 +16,7 @@ ENV_KEYS = (
     "BLAGIS_RETENTION_MONTHS",
     "BLAGIS_ENV",
     "RATELIMIT_ENABLED",
+    "BLAGIS_ACCESSIBILITY_CONTACT",
 )
 
 
@@ -55,6 +56,7 @@ def load_config(app, overrides: dict | None = None) -> None:
         MAIL_FROM="Blagis <ne-pas-repondre@blagis.example>",
         BLAGIS_BASE_URL="http://127.0.0.1:5000",
         BLAGIS_RETENTION_MONTHS=24,
+        BLAGIS_ACCESSIBILITY_CONTACT="accessibilite@blagis.example",
         BABEL_DEFAULT_LOCALE="fr",
         BABEL_DEFAULT_TIMEZONE="Europe/Paris",
         BLAGIS_LOCALES=("fr", "en"),

@@ -154,3 +154,30 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}-{page.lang}-{page.viewport_name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+_STRUCTURE = """() => ({
+  title: document.title,
+  headings: [...document.querySelectorAll("h1, h2, h3, h4, h5, h6")].map(h => +h.tagName[1]),
+  mains: document.querySelectorAll("main").length,
+  banners: document.querySelectorAll("header[role=banner]").length,
+  footers: document.querySelectorAll("footer[role=contentinfo]").length,
+  scrollWidth: document.documentElement.scrollWidth,
+  clientWidth: document.documentElement.clientWidth,
+})"""
+
+
+def assert_page_structure(page) -> None:
+    """What axe leaves to people (RGAA 8.5, 9.1, 12.6, WCAG 1.4.10): a title naming the page,
+    one h1 first and no skipped heading level, one main/banner/contentinfo, and no sideways
+    scrolling (reflow) at the page's width."""
+    s = page.evaluate(_STRUCTURE)
+    assert s["title"].endswith(" · Blagis") and len(s["title"]) > len(" · Blagis"), s["title"]
+    levels = s["headings"]
+    assert levels and levels[0] == 1 and levels.count(1) == 1, f"headings {levels}"
+    skipped = [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
+    assert not skipped, f"heading levels skipped: {skipped} in {levels}"
+    assert (s["mains"], s["banners"], s["footers"]) == (1, 1, 1), s
+    assert s["scrollWidth"] <= s["clientWidth"], (
+        f"the page scrolls sideways: {s['scrollWidth']} px wide in {s['clientWidth']} px"
+    )

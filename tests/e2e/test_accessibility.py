@@ -6,6 +6,7 @@ value), e.g. ``Page("initiative", "/initiatives/{initiative_id}")`` with
 ``URL_VALUES["initiative_id"] = lambda app, make_user: ...``.
 """
 
+import json
 import string
 from typing import NamedTuple
 
@@ -13,8 +14,10 @@ import pytest
 
 from tests.conftest import PASSWORD
 from tests.e2e.helpers import (
+    ROOT,
     assert_accessible,
     assert_no_problems,
+    assert_page_structure,
     axe_violations,
     screenshot,
     tr,
@@ -98,6 +101,11 @@ def test_page_has_no_axe_violation(reused_page, target, app, make_user):
     assert response.status == target.status
     assert page.locator("html").get_attribute("lang") == page.lang
     assert_accessible(page, f"{target.name} ({page.lang}, {page.viewport_name})")
+    assert_page_structure(page)
+    if target.submit:  # the error summary is in the page's language too
+        assert page.get_by_role("alert").locator("h2").inner_text() == tr(
+            page.lang, "The form has errors"
+        )
     assert_no_problems(page)
     if target.shot:
         screenshot(page, target.name)
@@ -128,3 +136,16 @@ def test_the_audit_catches_violations(reused_page):
     )
     found = {v["id"] for v in axe_violations(page)}
     assert {"color-contrast", "image-alt"} <= found
+
+
+def test_statement_names_the_axe_core_version_used(open_page):
+    """The statement says which axe-core tested the pages: the one package.json pins."""
+    from blagis.main.views import AXE_CORE_VERSION
+
+    pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["axe-core"]
+    assert AXE_CORE_VERSION == pinned
+    page = open_page("fr", "desktop")
+    page.goto("/accessibility")
+    axe_violations(page)  # loads the installed axe-core into the page
+    assert page.evaluate("() => axe.version") == AXE_CORE_VERSION
+    assert AXE_CORE_VERSION in page.locator("main").inner_text()
