@@ -57,6 +57,10 @@ PAGES = [
 # fmt: on
 
 
+LONG_EMAIL = "marie-christine.de-la-fontaine@mairie-bourg-la-reine.example.org"
+LONG_NAME = "Marie-Christine de La Fontaine-Beaumarchais"
+
+
 def _reset_token(app, make_user):
     from blagis.auth.services import make_reset_token
     from blagis.extensions import db
@@ -90,8 +94,8 @@ def log_in(page, email: str, password: str = PASSWORD) -> None:
 @pytest.mark.parametrize("target", PAGES, ids=[p.name for p in PAGES])
 def test_page_has_no_axe_violation(reused_page, target, app, make_user):
     page = reused_page
-    if target.who:
-        user = make_user(role=target.who)
+    if target.who:  # a long name and address: the layout must hold them on a phone
+        user = make_user(LONG_EMAIL, role=target.who, name=LONG_NAME)
         log_in(page, user.email)
     response = page.goto(resolve(target.path, app, make_user))
     if target.submit:
