@@ -31,6 +31,7 @@ class Page(NamedTuple):
     path: str
     who: str | None = None  # None: a visitor; else the role of the account logged in first
     submit: bool = False  # send the page's main form empty, to audit the errors shown
+    expired: bool = False  # with submit: a stale CSRF token, as after a long pause (400 page)
     status: int = 200
     shot: bool = False  # save a screenshot (test-artifacts/screenshots/<name>-<lang>-<width>.png)
 
@@ -53,6 +54,7 @@ PAGES = [
     Page("accessibility",      "/accessibility", shot=True),
     Page("not-found",          "/no-such-page", status=404),
     Page("method-not-allowed", "/auth/logout", status=405),
+    Page("form-expired",       "/auth/login", submit=True, expired=True, status=400),
 ]
 # fmt: on
 
@@ -98,6 +100,8 @@ def test_page_has_no_axe_violation(reused_page, target, app, make_user):
         user = make_user(LONG_EMAIL, role=target.who, name=LONG_NAME)
         log_in(page, user.email)
     response = page.goto(resolve(target.path, app, make_user))
+    if target.expired:
+        page.locator("main form input[name=csrf_token]").evaluate("el => { el.value = 'stale'; }")
     if target.submit:
         with page.expect_navigation() as navigation:
             page.locator("main form[method=post] button[type=submit]").first.click()
@@ -106,7 +110,7 @@ def test_page_has_no_axe_violation(reused_page, target, app, make_user):
     assert page.locator("html").get_attribute("lang") == page.lang
     assert_accessible(page, f"{target.name} ({page.lang}, {page.viewport_name})")
     assert_page_structure(page)
-    if target.submit:  # the error summary is in the page's language too
+    if target.submit and not target.expired:  # the error summary is in the page's language
         assert page.get_by_role("alert").locator("h2").inner_text() == tr(
             page.lang, "The form has errors"
         )
