@@ -7,6 +7,7 @@ value), e.g. ``Page("initiative", "/initiatives/{initiative_id}")`` with
 """
 
 import json
+import re
 import string
 from typing import NamedTuple
 
@@ -157,3 +158,33 @@ def test_statement_names_the_axe_core_version_used(open_page):
     axe_violations(page)  # loads the installed axe-core into the page
     assert page.evaluate("() => axe.version") == AXE_CORE_VERSION
     assert AXE_CORE_VERSION in page.locator("main").inner_text()
+
+
+def test_required_and_optional_fields_are_told(app):
+    """RGAA 11.10: the form says all fields are required but those labelled « facultatif »;
+    required fields carry ``required``. (No browser needed: the macro's output.)"""
+    from flask import render_template_string
+    from flask_wtf import FlaskForm
+    from wtforms import StringField
+    from wtforms.validators import DataRequired, Optional
+
+    class Form(FlaskForm):
+        name = StringField("Name", validators=[DataRequired()])
+        phone = StringField("Phone", validators=[Optional()])
+
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        html = render_template_string(
+            '{% from "_macros/forms.html" import field, form_errors %}'
+            "{{ form_errors(form) }}{{ field(form.name) }}{{ field(form.phone) }}",
+            form=Form(meta={"csrf": False}),
+        )
+    assert "Sauf mention « facultatif », tous les champs sont obligatoires." in html
+    assert '<label for="name">Name</label>' in html
+    assert (
+        '<label for="phone">Phone <span class="label-optional">(facultatif)</span></label>' in html
+    )
+
+    def tag(name):
+        return re.search(rf'<input [^>]*id="{name}"[^>]*>', html).group(0)
+
+    assert " required" in tag("name") and " required" not in tag("phone")
