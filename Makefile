@@ -46,16 +46,23 @@ audit: $(BIN)/.installed
 	fi; \
 	exit $$rc
 
-# Browser tests need Debian's Chromium (Playwright cannot download browsers here).
+# Browser tests need Debian's Chromium (Playwright cannot download browsers here) and
+# axe-core from npm (package-lock.json pins it; node_modules/ is not committed).
 e2e-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Install Chromium first: sudo apt-get install chromium"; exit 1; fi; }
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; \
+	  else echo "Install npm first: sudo apt-get install npm"; exit 1; fi; }
+	@if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; \
+	  else npm install --no-audit --no-fund --loglevel=error; fi
 
 # Re-extract the strings after changing the code, then translate the new French entries.
+# --ignore-dirs: pybabel skips folders starting with "_" by default, i.e. templates/_macros.
 messages: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
-	  -o blagis/translations/messages.pot .
+	  --ignore-dirs '.* node_modules' -o blagis/translations/messages.pot .
 	$(BIN)/pybabel update -i blagis/translations/messages.pot -d blagis/translations \
 	  --no-fuzzy-matching --ignore-obsolete
 

@@ -17,6 +17,8 @@ ENV_KEYS = (
     "BLAGIS_BASE_URL",
     "BLAGIS_RETENTION_MONTHS",
     "BLAGIS_ENV",
+    "RATELIMIT_ENABLED",
+    "BLAGIS_ACCESSIBILITY_CONTACT",
 )
 
 
@@ -60,6 +62,7 @@ def load_config(app, overrides: dict | None = None) -> None:
         MAIL_CLAIM_TIMEOUT=600,
         BLAGIS_BASE_URL="http://127.0.0.1:5000",
         BLAGIS_RETENTION_MONTHS=24,
+        BLAGIS_ACCESSIBILITY_CONTACT="accessibilite@blagis.example",
         BABEL_DEFAULT_LOCALE="fr",
         BABEL_DEFAULT_TIMEZONE="Europe/Paris",
         BLAGIS_LOCALES=("fr", "en"),
@@ -94,6 +97,8 @@ def load_config(app, overrides: dict | None = None) -> None:
         # A busy SQLite waits for the writer instead of failing with "database is locked".
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
 
+    # From the environment it is a string: "0" turns rate limits off (browser tests' server).
+    app.config["RATELIMIT_ENABLED"] = _bool(app.config["RATELIMIT_ENABLED"])
     app.config["MAIL_PORT"] = int(app.config["MAIL_PORT"])
     app.config["MAIL_USE_TLS"] = _bool(app.config["MAIL_USE_TLS"])
     app.config["MAIL_MAX_ATTEMPTS"] = max(1, int(app.config["MAIL_MAX_ATTEMPTS"]))

@@ -42,6 +42,11 @@ def test_catalogue_covers_the_source():
         str(root),
         method_map,
         keywords={"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None},
+        # Babel's default skips "_*" folders, i.e. templates/_macros: look there too.
+        directory_filter=lambda path: (
+            Path(path).name not in {"node_modules", "__pycache__"}
+            and not Path(path).name.startswith(".")
+        ),
     ):
         msgid = message if isinstance(message, str) else message[0]
         if msgid and msgid not in known:

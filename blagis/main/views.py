@@ -1,3 +1,5 @@
+from datetime import date
+
 from flask import Blueprint, jsonify, render_template
 from sqlalchemy import text
 
@@ -5,6 +7,11 @@ from blagis import sections
 from blagis.extensions import db
 
 bp = Blueprint("main", __name__)
+
+# The accessibility statement: when the tests were last reviewed and with which axe-core
+# (tests/e2e checks this is the version in package.json). Update both on each review.
+ACCESSIBILITY_STATEMENT_DATE = date(2026, 11, 27)
+AXE_CORE_VERSION = "4.14.1"
 
 
 @bp.route("/")
@@ -21,6 +28,16 @@ def privacy():
 @bp.route("/about/terms")
 def terms():
     return render_template("main/terms.html")
+
+
+@bp.route("/accessibility")
+def accessibility():
+    """The accessibility statement (« déclaration d'accessibilité ») that RGAA requires."""
+    return render_template(
+        "main/accessibility.html",
+        statement_date=ACCESSIBILITY_STATEMENT_DATE,
+        axe_version=AXE_CORE_VERSION,
+    )
 
 
 @bp.route("/healthz")

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 5659f3f2b948
+Revision ID: f95e5c81763a
 Revises: 
-Create Date: 2026-11-27 18:26:31.899121
+Create Date: 2026-11-27 18:40:10.386005
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import blagis.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '5659f3f2b948'
+revision = 'f95e5c81763a'
 down_revision = None
 branch_labels = None
 depends_on = None

@@ -1,0 +1,190 @@
+"""axe-core audit of every page, in French and English, at desktop and 360-px widths.
+
+To audit a new page, add ONE line to PAGES. A ``{placeholder}`` in the path is filled by the
+function of the same name in URL_VALUES (it creates what the page needs and returns the
+value), e.g. ``Page("initiative", "/initiatives/{initiative_id}")`` with
+``URL_VALUES["initiative_id"] = lambda app, make_user: ...``.
+"""
+
+import json
+import re
+import string
+from typing import NamedTuple
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.e2e.helpers import (
+    ROOT,
+    assert_accessible,
+    assert_no_problems,
+    assert_page_structure,
+    axe_violations,
+    screenshot,
+    tr,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+class Page(NamedTuple):
+    name: str
+    path: str
+    who: str | None = None  # None: a visitor; else the role of the account logged in first
+    submit: bool = False  # send the page's main form empty, to audit the errors shown
+    expired: bool = False  # with submit: a stale CSRF token, as after a long pause (400 page)
+    status: int = 200
+    shot: bool = False  # save a screenshot (test-artifacts/screenshots/<name>-<lang>-<width>.png)
+
+
+# fmt: off
+PAGES = [
+    Page("home",               "/", shot=True),
+    Page("register",           "/auth/register", shot=True),
+    Page("register-errors",    "/auth/register", submit=True, status=422, shot=True),
+    Page("login",              "/auth/login", shot=True),
+    Page("login-errors",       "/auth/login", submit=True, status=422),
+    Page("reset-request",      "/auth/reset"),
+    Page("reset-password",     "/auth/reset/{reset_token}"),
+    Page("account",            "/account", who="resident", shot=True),
+    Page("objectives",         "/objectives", shot=True),
+    Page("objective-axis",     "/objectives/1"),
+    Page("objective-action",   "/objectives/1.1.1", shot=True),
+    Page("privacy",            "/about/privacy"),
+    Page("terms",              "/about/terms"),
+    Page("accessibility",      "/accessibility", shot=True),
+    Page("not-found",          "/no-such-page", status=404),
+    Page("method-not-allowed", "/auth/logout", status=405),
+    Page("form-expired",       "/auth/login", submit=True, expired=True, status=400),
+]
+# fmt: on
+
+
+LONG_EMAIL = "marie-christine.de-la-fontaine@mairie-bourg-la-reine.example.org"
+LONG_NAME = "Marie-Christine de La Fontaine-Beaumarchais"
+
+
+def _reset_token(app, make_user):
+    from blagis.auth.services import make_reset_token
+    from blagis.extensions import db
+    from blagis.models import User
+
+    user = make_user()
+    with app.app_context():
+        return make_reset_token(db.session.get(User, user.id))
+
+
+URL_VALUES = {
+    "reset_token": _reset_token,
+}
+
+
+def resolve(path: str, app, make_user) -> str:
+    names = {field for _, field, _, _ in string.Formatter().parse(path) if field}
+    return path.format(**{name: URL_VALUES[name](app, make_user) for name in names})
+
+
+def log_in(page, email: str, password: str = PASSWORD) -> None:
+    """Log in through the form, as a person would."""
+    page.goto("/auth/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
+    assert "/auth/login" not in page.url, "log-in failed"
+
+
+@pytest.mark.parametrize("target", PAGES, ids=[p.name for p in PAGES])
+def test_page_has_no_axe_violation(reused_page, target, app, make_user):
+    page = reused_page
+    if target.who:  # a long name and address: the layout must hold them on a phone
+        user = make_user(LONG_EMAIL, role=target.who, name=LONG_NAME)
+        log_in(page, user.email)
+    response = page.goto(resolve(target.path, app, make_user))
+    if target.expired:
+        page.locator("main form input[name=csrf_token]").evaluate("el => { el.value = 'stale'; }")
+    if target.submit:
+        with page.expect_navigation() as navigation:
+            page.locator("main form[method=post] button[type=submit]").first.click()
+        response = navigation.value
+    assert response.status == target.status
+    assert page.locator("html").get_attribute("lang") == page.lang
+    assert_accessible(page, f"{target.name} ({page.lang}, {page.viewport_name})")
+    assert_page_structure(page)
+    if target.submit and not target.expired:  # the error summary is in the page's language
+        assert page.get_by_role("alert").locator("h2").inner_text() == tr(
+            page.lang, "The form has errors"
+        )
+    assert_no_problems(page)
+    if target.shot:
+        screenshot(page, target.name)
+
+
+def test_language_of_the_page_is_declared(page):
+    """The whole interface follows the browser's language, and html[lang] says which."""
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == page.lang
+    skip = page.locator("a.skip-link")
+    assert skip.inner_text() == tr(page.lang, "Skip to content")
+
+
+def test_the_audit_catches_violations(reused_page):
+    """The audit is real: axe reports a low-contrast text and an image without a text."""
+    page = reused_page
+    page.goto("/")
+    page.evaluate(
+        """() => {
+          const p = document.createElement("p");
+          p.textContent = "Faible contraste";
+          p.style.color = "#bbbbbb";
+          p.style.background = "#ffffff";
+          const img = document.createElement("img");
+          img.src = "/static/img/logo.svg";
+          document.querySelector("main").append(p, img);
+        }"""
+    )
+    found = {v["id"] for v in axe_violations(page)}
+    assert {"color-contrast", "image-alt"} <= found
+
+
+def test_statement_names_the_axe_core_version_used(open_page):
+    """The statement says which axe-core tested the pages: the one package.json pins."""
+    from blagis.main.views import AXE_CORE_VERSION
+
+    pinned = json.loads((ROOT / "package.json").read_text())["devDependencies"]["axe-core"]
+    assert AXE_CORE_VERSION == pinned
+    page = open_page("fr", "desktop")
+    page.goto("/accessibility")
+    axe_violations(page)  # loads the installed axe-core into the page
+    assert page.evaluate("() => axe.version") == AXE_CORE_VERSION
+    assert AXE_CORE_VERSION in page.locator("main").inner_text()
+
+
+def test_required_and_optional_fields_are_told(app):
+    """RGAA 11.10: the form says all fields are required but those labelled « facultatif »;
+    required fields carry ``required``. (No browser needed: the macro's output.)"""
+    from flask import render_template_string
+    from flask_wtf import FlaskForm
+    from wtforms import StringField
+    from wtforms.validators import DataRequired, Optional
+
+    class Form(FlaskForm):
+        name = StringField("Name", validators=[DataRequired()])
+        phone = StringField("Phone", validators=[Optional()])
+
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        html = render_template_string(
+            '{% from "_macros/forms.html" import field, form_errors %}'
+            "{{ form_errors(form) }}{{ field(form.name) }}{{ field(form.phone) }}",
+            form=Form(meta={"csrf": False}),
+        )
+    assert "Sauf mention « facultatif », tous les champs sont obligatoires." in html
+    assert '<label for="name">Name</label>' in html
+    assert (
+        '<label for="phone">Phone <span class="label-optional">(facultatif)</span></label>' in html
+    )
+
+    def tag(name):
+        return re.search(rf'<input [^>]*id="{name}"[^>]*>', html).group(0)
+
+    assert " required" in tag("name") and " required" not in tag("phone")
