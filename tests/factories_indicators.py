@@ -29,11 +29,11 @@ def paris(*args) -> datetime:
     return datetime(*args, tzinfo=PARIS).astimezone(UTC)
 
 
-def build_dataset(scale: int = 1) -> dict:
+def build_dataset(scale: int = 1, first: int = 0) -> dict:
     """Events E1..E5 and initiatives I1..I4 (see tests/test_indicators.py for the figures)."""
     nodes = {n.code: n for n in db.session.scalars(select(ObjectiveNode))}
     made = {}
-    for k in range(scale):
+    for k in range(first, first + scale):
         users = [
             create_user(f"person{k}-{i}@example.org", f"Personne {k}-{i}", "a long password 123")
             for i in (1, 2, 3)
@@ -71,7 +71,9 @@ def build_dataset(scale: int = 1) -> dict:
                 )
             )
 
-        e1 = event("Café numérique", paris(2025, 3, 10, 10, 0), "sceaux", ["1.1.1", "1.4.1"], drop_in=5)
+        e1 = event(
+            "Café numérique", paris(2025, 3, 10, 10, 0), "sceaux", ["1.1.1", "1.4.1"], drop_in=5
+        )
         reg(e1, u1, 2, True)
         reg(e1, u2, 1, False)
         reg(e1, None, 1, True)
@@ -81,7 +83,9 @@ def build_dataset(scale: int = 1) -> dict:
         reg(e2, None, 3, True)
         e3 = event("Galette", paris(2026, 1, 1, 0, 30), "sceaux", ["1.1.1"], drop_in=4)
         reg(e3, u2, 1, True)
-        e4 = event("Annulé", paris(2025, 6, 1, 14, 0), "sceaux", ["1.1.1"], drop_in=10, cancelled=True)
+        e4 = event(
+            "Annulé", paris(2025, 6, 1, 14, 0), "sceaux", ["1.1.1"], drop_in=10, cancelled=True
+        )
         reg(e4, u1, 1, True)
         e5 = event("Sortie", paris(2025, 5, 5, 14, 0), "sceaux", ["2"], drop_in=0)
         reg(e5, u3, 1, True)
@@ -105,19 +109,38 @@ def build_dataset(scale: int = 1) -> dict:
             if answered:
                 db.session.add(
                     InitiativeStatusChange(
-                        initiative_id=i.id, status=status, answer="Réponse", actor_role="staff",
+                        initiative_id=i.id,
+                        status=status,
+                        answer="Réponse",
+                        actor_role="staff",
                         created_at=answered,
                     )
                 )
             return i
 
         pub, pend = ModerationState.PUBLISHED, ModerationState.PENDING
-        i1 = initiative("Bancs", "sceaux", ["1.1.1", "1.4.1"], pub, PublicStatus.ACCEPTED,
-                        paris(2025, 2, 1, 9, 0), paris(2025, 4, 1, 9, 0))
-        i2 = initiative("Jardin", "bagneux", ["1.1"], pub, PublicStatus.NEW, paris(2025, 7, 1, 9, 0))
+        i1 = initiative(
+            "Bancs",
+            "sceaux",
+            ["1.1.1", "1.4.1"],
+            pub,
+            PublicStatus.ACCEPTED,
+            paris(2025, 2, 1, 9, 0),
+            paris(2025, 4, 1, 9, 0),
+        )
+        i2 = initiative(
+            "Jardin", "bagneux", ["1.1"], pub, PublicStatus.NEW, paris(2025, 7, 1, 9, 0)
+        )
         i3 = initiative("Brouillon", "sceaux", ["1.1"], pend, PublicStatus.NEW, None)
-        i4 = initiative("Fresque", "sceaux", ["2.1"], pub, PublicStatus.DONE,
-                        paris(2024, 11, 1, 9, 0), paris(2025, 1, 15, 9, 0))
+        i4 = initiative(
+            "Fresque",
+            "sceaux",
+            ["2.1"],
+            pub,
+            PublicStatus.DONE,
+            paris(2024, 11, 1, 9, 0),
+            paris(2025, 1, 15, 9, 0),
+        )
         made.update(e1=e1.id, e2=e2.id, e3=e3.id, e4=e4.id, e5=e5.id)
         made.update(i1=i1.id, i2=i2.id, i3=i3.id, i4=i4.id)
     db.session.commit()

@@ -131,7 +131,14 @@ def test_volunteer_sql_on_tables_shaped_like_the_volunteer_models(app, dataset):
         try:
             rows = [
                 (1, dataset["e1"], paris(2025, 3, 10, 9), paris(2025, 3, 10, 12), "sceaux", False),
-                (2, dataset["e2"], paris(2025, 12, 31, 20), paris(2025, 12, 31, 22), "bagneux", False),
+                (
+                    2,
+                    dataset["e2"],
+                    paris(2025, 12, 31, 20),
+                    paris(2025, 12, 31, 22),
+                    "bagneux",
+                    False,
+                ),
                 (3, dataset["e1"], paris(2025, 3, 11, 9), paris(2025, 3, 11, 12), "sceaux", True),
                 (4, None, paris(2025, 4, 1, 9), paris(2025, 4, 1, 12), "sceaux", False),
             ]
@@ -167,8 +174,17 @@ def test_figures_helpers():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2025", 2025), ("", 7), (None, 7), ("abc", None), ("1800", None), ("99999", None),
-     ("20 5", None), ("-2025", None), ("２０２５", None)],
+    [
+        ("2025", 2025),
+        ("", 7),
+        (None, 7),
+        ("abc", None),
+        ("1800", None),
+        ("99999", None),
+        ("20 5", None),
+        ("-2025", None),
+        ("２０２５", None),
+    ],
 )
 def test_parse_year(text, expected):
     assert services.parse_year(text, default=7) == expected

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from blagis.indicators.services import INDICATORS, MAX_YEAR, MIN_YEAR
@@ -18,7 +19,9 @@ class TargetForm(FlaskForm):
         ],
     )
     indicator = SelectField(
-        _l("Indicator"), validators=[DataRequired()], choices=list(INDICATORS.items())
+        _l("Indicator"),
+        validators=[DataRequired()],
+        choices=[SelectChoice(k, v) for k, v in INDICATORS.items()],
     )
     value = IntegerField(
         _l("Target"),

@@ -99,7 +99,9 @@ class Figures:
 
     def as_dict(self) -> dict:
         data = {key: self.value(key) for key in INDICATORS}
-        data["initiatives_by_status"] = {s.value: self.by_status.get(s.value, 0) for s in PublicStatus}
+        data["initiatives_by_status"] = {
+            s.value: self.by_status.get(s.value, 0) for s in PublicStatus
+        }
         return data
 
 
@@ -304,8 +306,9 @@ def compute(
 
     linked = _initiative_pairs(years, commune, roots, Initiative.published_at)
     for root, year, status, n in db.session.execute(
-        select(linked.c.root, linked.c.year, linked.c.status, func.count())
-        .group_by(linked.c.root, linked.c.year, linked.c.status)
+        select(linked.c.root, linked.c.year, linked.c.status, func.count()).group_by(
+            linked.c.root, linked.c.year, linked.c.status
+        )
     ):
         f = figures(root, year)
         f.by_status[PublicStatus(status).value] = int(n)
@@ -322,8 +325,9 @@ def compute(
         ),
     )
     for root, year, n in db.session.execute(
-        select(answered.c.root, answered.c.year, func.count(sa.distinct(answered.c.initiative_id)))
-        .group_by(answered.c.root, answered.c.year)
+        select(
+            answered.c.root, answered.c.year, func.count(sa.distinct(answered.c.initiative_id))
+        ).group_by(answered.c.root, answered.c.year)
     ):
         figures(root, year).answered = int(n)
 
@@ -354,7 +358,9 @@ def events_held(year: int, commune: str | None = None) -> dict[str, list[Event]]
     ids = {event_id for _, event_id in rows}
     events = {
         e.id: e
-        for e in db.session.scalars(select(Event).where(Event.id.in_(ids)).order_by(Event.starts_at))
+        for e in db.session.scalars(
+            select(Event).where(Event.id.in_(ids)).order_by(Event.starts_at)
+        )
     }
     out: dict[str, list[Event]] = {}
     for root, event_id in rows:
@@ -375,10 +381,7 @@ def initiatives_answered(year: int, commune: str | None = None) -> dict[str, lis
     )
     rows = db.session.execute(select(pairs.c.root, pairs.c.initiative_id).distinct()).all()
     ids = {i for _, i in rows}
-    found = {
-        i.id: i
-        for i in db.session.scalars(select(Initiative).where(Initiative.id.in_(ids)))
-    }
+    found = {i.id: i for i in db.session.scalars(select(Initiative).where(Initiative.id.in_(ids)))}
     out: dict[str, list[Initiative]] = {}
     for root, initiative_id in rows:
         out.setdefault(root, []).append(found[initiative_id])

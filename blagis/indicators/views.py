@@ -6,6 +6,7 @@ import io
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from blagis.domain import DomainError, apply_to_form
 from blagis.events.staff import csv_cell
@@ -34,8 +35,8 @@ def read_filters() -> tuple[int, str | None]:
 def target_form(year: int, commune: str | None, formdata=None) -> TargetForm:
     form = TargetForm(formdata=formdata) if formdata is not None else TargetForm()
     locale = current_locale()
-    form.node.choices = [(n.code, f"{n.code} — {n.title(locale)}") for n in all_nodes()]
-    form.commune.choices = commune_choices(_("Whole territory"))
+    form.node.choices = [SelectChoice(n.code, f"{n.code} — {n.title(locale)}") for n in all_nodes()]
+    form.commune.choices = [SelectChoice(c, n) for c, n in commune_choices(_("Whole territory"))]
     if formdata is None:
         form.year.data = year
         form.commune.data = commune or ""
@@ -51,8 +52,7 @@ def report_context(year: int, commune: str | None, form: TargetForm | None = Non
         "tree": build_tree(nodes),
         "figures": services.for_year(year, commune),
         "targets": {
-            code: values
-            for (_year, code), values in services.targets_for([year], commune).items()
+            code: values for (_year, code), values in services.targets_for([year], commune).items()
         },
         "events": services.events_held(year, commune),
         "answered": services.initiatives_answered(year, commune),

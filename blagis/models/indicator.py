@@ -21,9 +21,7 @@ class Target(TimestampMixin, Base):
     )
     year: Mapped[int] = mapped_column(nullable=False)
     indicator: Mapped[str] = mapped_column(sa.String(32), nullable=False)
-    commune_code: Mapped[str | None] = mapped_column(
-        sa.ForeignKey("communes.code"), nullable=True
-    )
+    commune_code: Mapped[str | None] = mapped_column(sa.ForeignKey("communes.code"), nullable=True)
     value: Mapped[int] = mapped_column(nullable=False)
 
     __table_args__ = (
