@@ -188,3 +188,16 @@ def test_figures_helpers():
 )
 def test_parse_year(text, expected):
     assert services.parse_year(text, default=7) == expected
+
+
+def test_demo_spans_two_years(app, runner):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        this_year = services.current_year()
+        data = services.compute([this_year - 1, this_year])
+        for year in (this_year - 1, this_year):
+            assert data[year]["4"].events > 0 and data[year]["4"].participants > 0
+            assert data[year]["4"].attendance_rate is not None
+        assert data[this_year - 1]["3"].answered + data[this_year]["3"].answered >= 1
+        assert services.targets_for([this_year])[(this_year, "4.7")]["events"] == 12
