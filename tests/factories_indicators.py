@@ -97,6 +97,7 @@ def build_dataset(scale: int = 1, first: int = 0) -> dict:
                 summary="Résumé",
                 body="Texte",
                 commune_code=commune,
+                author_id=u1.id,  # a name the API must not show
                 state=state,
                 status=status,
                 published_at=published,
