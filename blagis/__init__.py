@@ -63,6 +63,7 @@ def register_blueprints(app: Flask) -> None:
     from blagis.events.staff import bp as events_staff_bp
     from blagis.events.views import api_bp as events_api_bp
     from blagis.events.views import bp as events_bp
+    from blagis.indicators.views import bp as report_bp
     from blagis.initiatives.views import api_bp as initiatives_api_bp
     from blagis.initiatives.views import bp as initiatives_bp
     from blagis.initiatives.views import staff_bp as initiatives_staff_bp
@@ -86,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_staff_bp, url_prefix="/staff")
     app.register_blueprint(events_api_bp, url_prefix="/api/v1")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(report_bp, url_prefix="/staff")
 
 
 def register_ratelimits(app: Flask) -> None:

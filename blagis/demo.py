@@ -28,10 +28,11 @@ ACCOUNTS = [
 def steps() -> list:
     """Each domain's demo step, in the order they depend on each other."""
     from blagis.events.demo import step as events
+    from blagis.indicators.demo import step as indicators
     from blagis.initiatives.demo import step as initiatives
     from blagis.mail.demo import step as mail
 
-    return [initiatives, events, mail]
+    return [initiatives, events, mail, indicators]
 
 
 def create_demo(if_empty: bool = False) -> dict | None:

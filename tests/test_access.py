@@ -79,6 +79,10 @@ ACCESS: dict[str, Access] = {
     "objectives.index": Access(PUBLIC),
     "objectives.node": Access(PUBLIC, params={"code": "objective_code"}),
     "objectives_api.api_objectives": Access(PUBLIC),
+    # indicators (issue 7)
+    "report.index": Access(STAFF),
+    "report.report_csv": Access(STAFF),
+    "report.set_target": Access(STAFF),
     "admin.users": Access(ADMIN),
     "admin.audit": Access(ADMIN),
 }

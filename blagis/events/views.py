@@ -5,7 +5,6 @@ from flask import (
     Response,
     abort,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from blagis import sections
+from blagis.api import cached_json
 from blagis.domain import DomainError, apply_to_form
 from blagis.events import services
 from blagis.events.forms import RegisterForm, kind_labels
@@ -251,7 +251,7 @@ def api_events():
         next_url = url_for(
             "events_api.api_events", page=page + 1, per_page=per_page, _external=True, **args
         )
-    return jsonify(
+    return cached_json(
         {
             "events": [event_json(e, counts[e.id]) for e in pagination.items],
             "page": page,

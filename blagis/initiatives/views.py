@@ -2,7 +2,6 @@ from flask import (
     Blueprint,
     abort,
     flash,
-    jsonify,
     redirect,
     render_template,
     request,
@@ -13,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from blagis import sections
+from blagis.api import cached_json
 from blagis.domain import DomainError, apply_to_form
 from blagis.extensions import db
 from blagis.i18n import current_locale
@@ -429,7 +429,7 @@ def api_index():
             _external=True,
         )
 
-    return jsonify(
+    return cached_json(
         {
             "items": [initiative_json(i) for i in pagination.items],
             "page": pagination.page,

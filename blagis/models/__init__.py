@@ -13,6 +13,7 @@ from blagis.models.event import (
     SeriesFrequency,
     event_objectives,
 )
+from blagis.models.indicator import Target
 from blagis.models.initiative import (
     Initiative,
     InitiativeObjective,
@@ -53,6 +54,7 @@ __all__ = [
     "OutboxStatus",
     "PublicStatus",
     "Role",
+    "Target",
     "TimestampMixin",
     "User",
     "UTCDateTime",

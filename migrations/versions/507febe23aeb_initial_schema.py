@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: f95e5c81763a
+Revision ID: 507febe23aeb
 Revises: 
-Create Date: 2026-11-27 18:40:10.386005
+Create Date: 2026-11-27 18:59:27.118434
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import blagis.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'f95e5c81763a'
+revision = '507febe23aeb'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -173,6 +173,23 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_events_series_id'), ['series_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_events_starts_at'), ['starts_at'], unique=False)
 
+    op.create_table('indicator_targets',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('node_id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('indicator', sa.String(length=32), nullable=False),
+    sa.Column('commune_code', sa.String(length=40), nullable=True),
+    sa.Column('value', sa.Integer(), nullable=False),
+    sa.Column('created_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('value >= 0', name=op.f('ck_indicator_targets_value_positive')),
+    sa.ForeignKeyConstraint(['commune_code'], ['communes.code'], name=op.f('fk_indicator_targets_commune_code_communes')),
+    sa.ForeignKeyConstraint(['node_id'], ['objective_nodes.id'], name=op.f('fk_indicator_targets_node_id_objective_nodes'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_indicator_targets'))
+    )
+    with op.batch_alter_table('indicator_targets', schema=None) as batch_op:
+        batch_op.create_index('ix_indicator_targets_year_node', ['year', 'node_id', 'indicator'], unique=False)
+
     op.create_table('initiatives',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('title', sa.String(length=150), nullable=False),
@@ -329,6 +346,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_initiatives_author_id'))
 
     op.drop_table('initiatives')
+    with op.batch_alter_table('indicator_targets', schema=None) as batch_op:
+        batch_op.drop_index('ix_indicator_targets_year_node')
+
+    op.drop_table('indicator_targets')
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_events_starts_at'))
         batch_op.drop_index(batch_op.f('ix_events_series_id'))
