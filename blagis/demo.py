@@ -30,8 +30,9 @@ def steps() -> list:
     from blagis.events.demo import step as events
     from blagis.initiatives.demo import step as initiatives
     from blagis.mail.demo import step as mail
+    from blagis.volunteers.demo import step as volunteers
 
-    return [initiatives, events, mail]
+    return [initiatives, events, mail, volunteers]
 
 
 def create_demo(if_empty: bool = False) -> dict | None:

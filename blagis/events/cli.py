@@ -13,6 +13,8 @@ def send_reminders_command(hours):
     """Queue reminders for events starting soon (each registrant is reminded once)."""
     from blagis.events.services import send_reminders
 
-    queued = send_reminders(hours=hours)
+    from blagis.volunteers.services import send_mission_reminders
+
+    queued = send_reminders(hours=hours) + send_mission_reminders(hours=hours)
     db.session.commit()
     click.echo(f"reminders queued: {queued}")
