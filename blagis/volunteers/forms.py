@@ -9,6 +9,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from blagis.events.forms import LocalDateTimeField
@@ -53,7 +54,7 @@ def daypart_labels() -> dict[str, str]:
 class ProfileForm(FlaskForm):
     skills = SelectMultipleField(
         _l("What I like to do"),
-        choices=[(s, s) for s in SKILLS],
+        choices=[SelectChoice(s) for s in SKILLS],
         validate_choice=False,
     )
     skills_other = StringField(
@@ -101,8 +102,8 @@ class MissionForm(FlaskForm):
     commune = SelectField(_l("Commune"), choices=[], validate_choice=False)
 
     def prepare(self, communes) -> None:
-        self.required_skill.choices = [("", _l("No particular skill"))] + [
-            (k, v) for k, v in skill_labels().items()
+        self.required_skill.choices = [SelectChoice("", _l("No particular skill"))] + [
+            SelectChoice(k, v) for k, v in skill_labels().items()
         ]
         self.commune.choices = communes
 
@@ -121,7 +122,9 @@ class MissionForm(FlaskForm):
 
 class AttendanceForm(FlaskForm):
     user_id = IntegerField(validators=[InputRequired()])
-    present = SelectField(choices=[("1", "1"), ("0", "0")], validators=[InputRequired()])
+    present = SelectField(
+        choices=[SelectChoice("1"), SelectChoice("0")], validators=[InputRequired()]
+    )
 
 
 class ContactForm(FlaskForm):
@@ -135,8 +138,8 @@ class ContactForm(FlaskForm):
     to = RadioField(
         _l("Send to"),
         choices=[
-            ("signed", _l("The volunteers signed up for this mission")),
-            ("all", _l("Every volunteer who agreed to be contacted")),
+            SelectChoice("signed", _l("The volunteers signed up for this mission")),
+            SelectChoice("all", _l("Every volunteer who agreed to be contacted")),
         ],
         default="signed",
         validators=[InputRequired(_l("Choose who receives the message."))],

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
 
 from blagis import privacy, sections
 from blagis.domain import DomainError, apply_to_form
@@ -77,7 +78,7 @@ def profile():
     me = _me()
     existing = services.get_profile(me.id)
     form = ProfileForm(obj=existing)
-    form.availability.choices = [(s, s) for s in services.SLOTS]
+    form.availability.choices = [SelectChoice(s) for s in services.SLOTS]
     if request.method == "POST" and request.form.get("action") == "remove":
         try:
             withdrawn = services.remove_profile(me)
