@@ -104,12 +104,8 @@ def test_bad_profile_input_is_refused_without_a_500(app, client, auth, make_user
     user = make_user()
     auth.login_as(user)
     response = client.post("/volunteer/profile", data=data)
-    assert response.status_code == 422 or (
-        # unknown slots are dropped silently: the profile holds only grid values
-        response.status_code == 302 and _user(app, user.id)[1][1] == []
-    )
-    if response.status_code == 422:
-        assert _user(app, user.id) == (Role.RESIDENT, None)
+    assert response.status_code == 422
+    assert _user(app, user.id) == (Role.RESIDENT, None)
 
 
 def test_profile_needs_an_account(client):

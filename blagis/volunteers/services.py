@@ -62,11 +62,12 @@ def save_profile(
 ) -> VolunteerProfile:
     """Opt in or update; a resident becomes a volunteer (staff keep their role)."""
     skills = sorted(set(skills or []))
-    availability = [s for s in SLOTS if s in set(availability or [])]
+    chosen = set(availability or [])
     if any(s not in SKILLS for s in skills):
         raise DomainError(_("Choose skills from the list."), field="skills")
-    if len(set(availability or [])) != len(availability):
+    if chosen - set(SLOTS):
         raise DomainError(_("Choose times from the grid."), field="availability")
+    availability = [s for s in SLOTS if s in chosen]
     skills_other = (skills_other or "").strip()
     if len(skills_other) > 200:
         raise DomainError(_("At most 200 characters."), field="skills_other")
@@ -252,9 +253,7 @@ def lock_mission(mission_id: int) -> Mission:
 
 
 def _lock_user(user_id: int) -> None:
-    db.session.execute(
-        select(User.id).where(User.id == user_id).with_for_update().execution_options()
-    )
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update())
 
 
 # --- signing up --------------------------------------------------------------------------------
@@ -388,16 +387,14 @@ def create_mission(actor: User, data: dict, event: Event | None = None) -> Missi
     data["required_skill"] = data.get("required_skill") or None
     if event is not None:
         data["commune_code"] = event.commune_code
-        data.setdefault("place", event.place)
-        if not data.get("place"):
-            data["place"] = event.place
+        data["place"] = data.get("place") or event.place
     _check(data)
+    values = {name: data.get(name) for name in MISSION_FIELDS}
+    values["description"] = values["description"] or ""
+    values["place"] = values["place"] or ""
     mission = Mission(
-        event_id=event.id if event is not None else None,
-        created_by_id=actor.id,
-        **{k: data.get(k) if k != "description" else data.get(k) or "" for k in MISSION_FIELDS},
+        event_id=event.id if event is not None else None, created_by_id=actor.id, **values
     )
-    mission.place = mission.place or ""
     db.session.add(mission)
     db.session.flush()
     audit.record(
