@@ -560,3 +560,19 @@ def test_account_deletion_keeps_hours_anonymous(app, make_volunteer, make_missio
         db.session.commit()
         assert services.hours_between(utcnow() - timedelta(days=30), utcnow()) == pytest.approx(2)
         assert db.session.scalar(select(func.count(VolunteerProfile.id))) == 0
+
+
+def test_listing_runs_a_bounded_number_of_queries(
+    app, client, auth, make_volunteer, make_mission, add_signup, count_queries
+):
+    user = make_volunteer(skills=["accueil"], availability=["sat-morning"])
+    for i in range(3):
+        add_signup(make_mission(title=f"M{i}", needed=2), make_volunteer())
+    auth.login_as(user)
+    with count_queries() as few:
+        assert client.get("/volunteer").status_code == 200
+    for i in range(12):
+        add_signup(make_mission(title=f"N{i}", needed=2), make_volunteer())
+    with count_queries() as many:
+        assert client.get("/volunteer").status_code == 200
+    assert many.count == few.count
