@@ -576,3 +576,26 @@ def test_listing_runs_a_bounded_number_of_queries(
     with count_queries() as many:
         assert client.get("/volunteer").status_code == 200
     assert many.count == few.count
+
+
+def test_send_reminders_command_includes_missions(
+    app, runner, make_volunteer, make_mission, add_signup
+):
+    add_signup(make_mission(starts_at=utcnow() + timedelta(hours=30)), make_volunteer())
+    result = runner.invoke(args=["send-reminders"])
+    assert result.exit_code == 0, result.output
+    assert "reminders queued: 1" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(OutboxMessage.category)).value == "reminder"
+
+
+def test_event_page_lists_its_missions(client, auth, make_user, make_event, make_mission):
+    event = make_event()
+    make_mission(event_id=event.id, title="Préparation de la salle", needed=2)
+    text = client.get(f"/events/{event.id}?lang=fr").get_data(as_text=True)
+    assert "Missions bénévoles" in text and "2 bénévoles manquants" in text
+    assert f"/staff/events/{event.id}/missions" not in text
+    auth.login_as(make_user(role="staff", scope="sceaux"))
+    assert f"/staff/events/{event.id}/missions" in client.get(f"/events/{event.id}").get_data(
+        as_text=True
+    )
