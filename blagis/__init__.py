@@ -72,6 +72,9 @@ def register_blueprints(app: Flask) -> None:
     from blagis.main.views import bp as main_bp
     from blagis.objectives.views import api_bp as objectives_api_bp
     from blagis.objectives.views import bp as objectives_bp
+    from blagis.volunteers.staff import bp as volunteers_staff_bp
+    from blagis.volunteers.views import bp as volunteers_bp
+    from blagis.volunteers.views import missions_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -88,6 +91,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_api_bp, url_prefix="/api/v1")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(report_bp, url_prefix="/staff")
+    app.register_blueprint(volunteers_bp, url_prefix="/volunteer")
+    app.register_blueprint(missions_bp, url_prefix="/missions")
+    app.register_blueprint(volunteers_staff_bp, url_prefix="/staff")
 
 
 def register_ratelimits(app: Flask) -> None:

@@ -31,8 +31,9 @@ def steps() -> list:
     from blagis.indicators.demo import step as indicators
     from blagis.initiatives.demo import step as initiatives
     from blagis.mail.demo import step as mail
+    from blagis.volunteers.demo import step as volunteers
 
-    return [initiatives, events, mail, indicators]
+    return [initiatives, events, mail, volunteers, indicators]
 
 
 def create_demo(if_empty: bool = False) -> dict | None:

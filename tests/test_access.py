@@ -280,3 +280,69 @@ def test_every_post_needs_a_csrf_token(app, visitors):
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
     assert not failures, "POST accepted without a CSRF token:\n" + "\n".join(failures)
+
+
+# --- volunteers (issue 6) ---------------------------------------------------------------------
+
+
+def _volunteers_setup(users) -> dict:
+    from datetime import timedelta
+
+    from blagis.models import Event, EventKind, Mission, utcnow
+
+    start = utcnow() + timedelta(days=5)
+    event = Event(
+        title="Café des bénévoles",
+        kind=EventKind.CAFE_BENEVOLES,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        place="Centre social",
+        commune_code="sceaux",
+    )
+    db.session.add(event)
+    db.session.flush()
+    missions = [
+        Mission(
+            event_id=event.id if i == 0 else None,
+            title=f"Mission {i}",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            needed=2,
+            commune_code="sceaux",
+        )
+        for i in range(2)
+    ]
+    db.session.add_all(missions)
+    db.session.flush()
+    return {
+        "volunteers_event": event.id,
+        "volunteers_mission": missions[0].id,
+        "volunteers_mission_cancel": missions[1].id,
+    }
+
+
+SETUP.append(_volunteers_setup)
+_MISSION = {"mission_id": "volunteers_mission"}
+ACCESS.update(
+    {
+        "volunteers.index": Access(PUBLIC),
+        "volunteers.cafe": Access(PUBLIC),
+        "volunteers.profile": Access(LOGIN, data={"skills": "juggling"}),
+        "volunteers.certificate": Access(LOGIN),
+        "missions.detail": Access(PUBLIC, params=_MISSION),
+        "missions.signup": Access(LOGIN, params=_MISSION),
+        "missions.withdraw": Access(LOGIN, params=_MISSION),
+        "volunteers_staff.coverage": Access(STAFF),
+        "volunteers_staff.new_mission": Access(STAFF),
+        "volunteers_staff.event_missions": Access(
+            COMMUNE_STAFF, params={"event_id": "volunteers_event"}
+        ),
+        "volunteers_staff.mission": Access(COMMUNE_STAFF, params=_MISSION),
+        "volunteers_staff.edit_mission": Access(COMMUNE_STAFF, params=_MISSION),
+        "volunteers_staff.attendance": Access(COMMUNE_STAFF, params=_MISSION),
+        "volunteers_staff.contact": Access(COMMUNE_STAFF, params=_MISSION),
+        "volunteers_staff.cancel_mission": Access(
+            COMMUNE_STAFF, params={"mission_id": "volunteers_mission_cancel"}
+        ),
+    }
+)

@@ -94,12 +94,39 @@ def test_history_year_by_year(app, dataset):
     assert [f.events for _, f in rows] == [0, 2, 1]
 
 
-def test_volunteer_figures_are_zero_without_the_tables(app, dataset):
+def test_volunteer_missions_and_hours_from_attended_signups(app, dataset):
+    """Real Mission/MissionSignup rows: hours only from attended sign-ups, each mission once."""
+    from blagis.models import Mission, MissionSignup
+
     with app.app_context():
-        if "missions" in db.metadata.tables:
-            pytest.skip("the volunteer tables exist: wired")
-        assert services.volunteer_figures([2025]) == {}
-        assert figures(app, 2025)["1"].missions == 0
+
+        def mission(event_id, start, end, commune, cancelled=False):
+            m = Mission(
+                event_id=event_id,
+                title="Accueil",
+                starts_at=start,
+                ends_at=end,
+                needed=3,
+                commune_code=commune,
+                cancelled=cancelled,
+            )
+            db.session.add(m)
+            db.session.flush()
+            return m
+
+        m1 = mission(dataset["e1"], paris(2025, 3, 10, 9), paris(2025, 3, 10, 12), "sceaux")
+        m2 = mission(dataset["e2"], paris(2025, 12, 31, 20), paris(2025, 12, 31, 22), "bagneux")
+        m3 = mission(dataset["e1"], paris(2025, 3, 11, 9), paris(2025, 3, 11, 12), "sceaux", True)
+        mission(None, paris(2025, 4, 1, 9), paris(2025, 4, 1, 12), "sceaux")
+        for m, attended in ((m1, True), (m1, True), (m1, False), (m2, True), (m3, True)):
+            db.session.add(MissionSignup(mission_id=m.id, state="confirmed", attended=attended))
+        db.session.commit()
+    f2025 = figures(app, 2025)
+    assert (f2025["1"].missions, f2025["1"].volunteer_hours) == (2, 8.0)
+    assert (f2025["1.1.1"].missions, f2025["1.1.1"].volunteer_hours) == (1, 6.0)
+    assert (f2025["2"].missions, f2025["2"].volunteer_hours) == (1, 2.0)
+    sceaux = figures(app, 2025, "sceaux")
+    assert (sceaux["1"].missions, sceaux["1"].volunteer_hours) == (1, 6.0)
 
 
 def test_volunteer_sql_on_tables_shaped_like_the_volunteer_models(app, dataset):

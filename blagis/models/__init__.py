@@ -27,6 +27,16 @@ from blagis.models.objective import NodeLevel, ObjectiveNode
 from blagis.models.outbox import MailCategory, OutboxMessage, OutboxStatus
 from blagis.models.territory import Commune
 from blagis.models.user import Role, User
+from blagis.models.volunteer import (
+    DAYPARTS,
+    SKILLS,
+    WEEKDAYS,
+    Mission,
+    MissionSignup,
+    SignupState,
+    VolunteerProfile,
+    slot_of,
+)
 
 __all__ = [
     "ACTIVE_STATES",
@@ -59,4 +69,12 @@ __all__ = [
     "User",
     "UTCDateTime",
     "utcnow",
+    "DAYPARTS",
+    "SKILLS",
+    "WEEKDAYS",
+    "Mission",
+    "MissionSignup",
+    "SignupState",
+    "VolunteerProfile",
+    "slot_of",
 ]

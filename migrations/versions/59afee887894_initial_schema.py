@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 507febe23aeb
+Revision ID: 59afee887894
 Revises: 
-Create Date: 2026-11-27 18:59:27.118434
+Create Date: 2026-11-27 19:10:11.348858
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import blagis.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '507febe23aeb'
+revision = '59afee887894'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -219,6 +219,22 @@ def upgrade():
         batch_op.create_index('ix_initiatives_state_supports', ['state', 'support_count'], unique=False)
         batch_op.create_index(batch_op.f('ix_initiatives_status'), ['status'], unique=False)
 
+    op.create_table('volunteer_profiles',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('skills', sa.JSON(), nullable=False),
+    sa.Column('skills_other', sa.String(length=200), nullable=False),
+    sa.Column('availability', sa.JSON(), nullable=False),
+    sa.Column('contact_ok', sa.Boolean(), nullable=False),
+    sa.Column('created_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_volunteer_profiles_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_profiles')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_volunteer_profiles_user_id'))
+    )
+    with op.batch_alter_table('volunteer_profiles', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_volunteer_profiles_contact_ok'), ['contact_ok'], unique=False)
+
     op.create_table('event_objectives',
     sa.Column('event_id', sa.Integer(), nullable=False),
     sa.Column('objective_id', sa.Integer(), nullable=False),
@@ -281,6 +297,34 @@ def upgrade():
     with op.batch_alter_table('initiative_supports', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_initiative_supports_user_id'), ['user_id'], unique=False)
 
+    op.create_table('missions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('event_id', sa.Integer(), nullable=True),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('starts_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('needed', sa.Integer(), nullable=False),
+    sa.Column('required_skill', sa.String(length=32), nullable=True),
+    sa.Column('commune_code', sa.String(length=40), nullable=False),
+    sa.Column('place', sa.String(length=300), nullable=False),
+    sa.Column('cancelled', sa.Boolean(), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_missions_mission_ends_after_start')),
+    sa.CheckConstraint('needed BETWEEN 1 AND 500', name=op.f('ck_missions_needed_range')),
+    sa.ForeignKeyConstraint(['commune_code'], ['communes.code'], name=op.f('fk_missions_commune_code_communes')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_missions_created_by_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['event_id'], ['events.id'], name=op.f('fk_missions_event_id_events'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_missions'))
+    )
+    with op.batch_alter_table('missions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_missions_commune_code'), ['commune_code'], unique=False)
+        batch_op.create_index('ix_missions_commune_starts', ['commune_code', 'starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_missions_event_id'), ['event_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_missions_starts_at'), ['starts_at'], unique=False)
+
     op.create_table('registrations',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('event_id', sa.Integer(), nullable=False),
@@ -305,16 +349,45 @@ def upgrade():
         batch_op.create_index('ix_registrations_event_state', ['event_id', 'state', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_registrations_user_id'), ['user_id'], unique=False)
 
+    op.create_table('mission_signups',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('mission_id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('state', sa.Enum('confirmed', 'withdrawn', name='signupstate', native_enum=False, length=32), nullable=False),
+    sa.Column('attended', sa.Boolean(), nullable=True),
+    sa.Column('created_at', blagis.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('withdrawn_at', blagis.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['mission_id'], ['missions.id'], name=op.f('fk_mission_signups_mission_id_missions'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_mission_signups_user_id_users'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mission_signups')),
+    sa.UniqueConstraint('mission_id', 'user_id', name='uq_mission_signups_mission_user')
+    )
+    with op.batch_alter_table('mission_signups', schema=None) as batch_op:
+        batch_op.create_index('ix_mission_signups_mission_state', ['mission_id', 'state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_mission_signups_user_id'), ['user_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('mission_signups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_mission_signups_user_id'))
+        batch_op.drop_index('ix_mission_signups_mission_state')
+
+    op.drop_table('mission_signups')
     with op.batch_alter_table('registrations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_registrations_user_id'))
         batch_op.drop_index('ix_registrations_event_state')
 
     op.drop_table('registrations')
+    with op.batch_alter_table('missions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_missions_starts_at'))
+        batch_op.drop_index(batch_op.f('ix_missions_event_id'))
+        batch_op.drop_index('ix_missions_commune_starts')
+        batch_op.drop_index(batch_op.f('ix_missions_commune_code'))
+
+    op.drop_table('missions')
     with op.batch_alter_table('initiative_supports', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_initiative_supports_user_id'))
 
@@ -336,6 +409,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_event_objectives_event_id'))
 
     op.drop_table('event_objectives')
+    with op.batch_alter_table('volunteer_profiles', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_volunteer_profiles_contact_ok'))
+
+    op.drop_table('volunteer_profiles')
     with op.batch_alter_table('initiatives', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_initiatives_status'))
         batch_op.drop_index('ix_initiatives_state_supports')
