@@ -36,8 +36,8 @@ BATCH = 10_000
 
 BASE = {"users": 3_000, "initiatives": 500, "events": 300, "registrations": 10_000, "missions": 200}
 
-FIRST = "Amina Bruno Chloé David Élodie Fatou Gabriel Hugo Inès Jules Karim Léa Marc Nadia Omar".split()
-LAST = "Martin Bernard Diallo Nguyen Moreau Traoré Petit Lefèvre Haddad Garcia Roux Fontaine".split()
+FIRST = "Amina Bruno Chloé David Élodie Fatou Gabriel Hugo Inès Jules Karim Léa Marc".split()
+LAST = "Martin Bernard Diallo Nguyen Moreau Traoré Petit Lefèvre Haddad Garcia Roux".split()
 TOPICS = [
     ("Un banc devant l’école", "Des bancs pour attendre les enfants à la sortie des classes."),
     ("Éclairage du passage", "Le passage entre les deux tours est très sombre le soir."),
@@ -185,9 +185,10 @@ def generate(app, scale: int, seed: int = 2026) -> dict:
     timings["schema"] = time.perf_counter() - t0
 
     communes = [c.code for c in db.session.scalars(sa.select(Commune).order_by(Commune.position))]
-    actions = db.session.scalars(
-        sa.select(ObjectiveNode.id).where(ObjectiveNode.level == "action")
-    ).all() or db.session.scalars(sa.select(ObjectiveNode.id)).all()
+    actions = (
+        db.session.scalars(sa.select(ObjectiveNode.id).where(ObjectiveNode.level == "action")).all()
+        or db.session.scalars(sa.select(ObjectiveNode.id)).all()
+    )
     db.session.remove()
     # The quarter's communes get most of the activity (a skewed but total distribution).
     cweights = [1 / (i + 1) for i in range(len(communes))]
@@ -221,21 +222,42 @@ def generate(app, scale: int, seed: int = 2026) -> dict:
     w.write(
         "users",
         [
-            "id", "email", "display_name", "password_hash", "role", "commune_code",
-            "scope_commune_code", "locale", "session_version", "notify_reminders",
-            "notify_missions", "email_confirmed_at", "failed_logins", "created_at", "updated_at",
+            "id",
+            "email",
+            "display_name",
+            "password_hash",
+            "role",
+            "commune_code",
+            "scope_commune_code",
+            "locale",
+            "session_version",
+            "notify_reminders",
+            "notify_missions",
+            "email_confirmed_at",
+            "failed_logins",
+            "created_at",
+            "updated_at",
         ],  # fmt: skip
         users(),
     )
 
     # --- initiatives, supports, status changes, objective links ---------------------------
     n_init = sizes["initiatives"]
-    states = ["published"] * 80 + ["pending"] * 8 + ["rejected"] * 5 + ["hidden"] * 2 + [
-        "changes_requested"
-    ] * 5
-    statuses = ["new"] * 45 + ["under_study"] * 20 + ["accepted"] * 10 + ["in_progress"] * 10 + [
-        "done"
-    ] * 8 + ["not_retained"] * 7
+    states = (
+        ["published"] * 80
+        + ["pending"] * 8
+        + ["rejected"] * 5
+        + ["hidden"] * 2
+        + ["changes_requested"] * 5
+    )
+    statuses = (
+        ["new"] * 45
+        + ["under_study"] * 20
+        + ["accepted"] * 10
+        + ["in_progress"] * 10
+        + ["done"] * 8
+        + ["not_retained"] * 7
+    )
     init_rows, supports, changes, links = [], [], [], []
     for i in range(1, n_init + 1):
         title, summary = rng.choice(TOPICS)
@@ -268,9 +290,23 @@ def generate(app, scale: int, seed: int = 2026) -> dict:
         )  # fmt: skip
     w.write(
         "initiatives",
-        ["id", "title", "summary", "body", "commune_code", "author_id", "state",
-         "moderation_reason", "status", "published_at", "answered_at", "support_count",
-         "search_text", "created_at", "updated_at"],  # fmt: skip
+        [
+            "id",
+            "title",
+            "summary",
+            "body",
+            "commune_code",
+            "author_id",
+            "state",
+            "moderation_reason",
+            "status",
+            "published_at",
+            "answered_at",
+            "support_count",
+            "search_text",
+            "created_at",
+            "updated_at",
+        ],  # fmt: skip
         iter(init_rows),
     )
     w.write("initiative_supports", ["initiative_id", "user_id", "created_at"], iter(supports))
@@ -332,9 +368,24 @@ def generate(app, scale: int, seed: int = 2026) -> dict:
             regs.append((i, uid, seats, state, attended, created, cancelled_at))
     w.write(
         "events",
-        ["id", "title", "description", "kind", "starts_at", "ends_at", "place", "commune_code",
-         "partner_id", "capacity", "max_seats", "cancelled", "sequence", "drop_in_count",
-         "created_at", "updated_at"],  # fmt: skip
+        [
+            "id",
+            "title",
+            "description",
+            "kind",
+            "starts_at",
+            "ends_at",
+            "place",
+            "commune_code",
+            "partner_id",
+            "capacity",
+            "max_seats",
+            "cancelled",
+            "sequence",
+            "drop_in_count",
+            "created_at",
+            "updated_at",
+        ],  # fmt: skip
         iter(event_rows),
     )
     w.write("event_objectives", ["event_id", "objective_id"], iter(event_links))

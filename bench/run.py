@@ -143,9 +143,8 @@ def _proc(args) -> tuple[list[float], int, dict]:
 
     port, target, duration, warmup, first, count = args
     with ThreadPoolExecutor(count) as pool:
-        results = list(
-            pool.map(_client_loop, [(port, target, duration, warmup, first + k) for k in range(count)])
-        )
+        jobs = [(port, target, duration, warmup, first + k) for k in range(count)]
+        results = list(pool.map(_client_loop, jobs))
     lat, err, statuses = [], 0, {}
     for a, b, c in results:
         lat.extend(a)
@@ -326,14 +325,16 @@ def main(argv=None) -> int:
     ]
     if not args.no_post:
         targets.append(
-            {"name": "POST /events/<id>/register", "post": True, "events": info["future"],
-             "login": info["residents"]}  # fmt: skip
+            {
+                "name": "POST /events/<id>/register",
+                "post": True,
+                "events": info["future"],
+                "login": info["residents"],
+            }  # fmt: skip
         )
     skipped = []
     if "report.index" in ep:
-        targets.append(
-            {"name": "staff report", "path": ep["report.index"], "login": staff}
-        )
+        targets.append({"name": "staff report", "path": ep["report.index"], "login": staff})
     else:
         skipped.append("staff report (endpoint report.index does not exist in this branch)")
     if "initiatives_staff.queue" in ep:
