@@ -343,6 +343,7 @@ def main(argv=None) -> int:
         wanted = {w.strip() for w in args.only.split(",")}
         targets = [t for t in targets if t["name"] in wanted or t["name"].startswith("bare")]
 
+    load_before = os.getloadavg()
     port = free_port()
     server = start_server(args.database_url, port, args.workers, args.threads)
     results = []
@@ -360,6 +361,11 @@ def main(argv=None) -> int:
     dialect = "postgresql" if args.database_url.startswith("postg") else "sqlite"
     print()
     print(f"database {dialect}; {args.clients} clients; {args.duration:.0f} s per target")
+    # Anything else running on the machine takes CPU from the server: say how busy it was.
+    print(
+        f"load average before {load_before[0]:.1f}, after {os.getloadavg()[0]:.1f} "
+        f"({os.cpu_count()} CPUs)"
+    )
     header = "| target | req/s | p50 ms | p95 ms | p99 ms | ratio to bare | holds |"
     print(header)
     print("|" + "---|" * 7)
