@@ -86,12 +86,17 @@ class Client:
         return match.group(1) or match.group(2)
 
     def login(self, email: str) -> None:
-        token = self.csrf("/auth/login")
-        status, _ = self.request(
-            "POST", "/auth/login", {"csrf_token": token, "email": email, "password": PASSWORD}
-        )
-        if status != 302:
-            raise RuntimeError(f"log-in of {email} failed ({status})")
+        # On SQLite a log-in holds the write lock while argon2 checks the password: sixteen at
+        # once on a busy machine can outwait the 30 s busy timeout. Retry (before timing).
+        for _attempt in range(5):
+            token = self.csrf("/auth/login")
+            status, _ = self.request(
+                "POST", "/auth/login", {"csrf_token": token, "email": email, "password": PASSWORD}
+            )
+            if status == 302:
+                return
+            time.sleep(1)
+        raise RuntimeError(f"log-in of {email} failed ({status})")
 
 
 def _client_loop(args) -> tuple[list[float], int, dict]:
