@@ -14,8 +14,8 @@ passwords would take hours and measure nothing). Known accounts for the benchmar
 ``staff@bench.example`` (admin, every commune) and ``habitant<N>@bench.example``.
 
 Missions: written only when the ``missions`` table exists in the models (the volunteers
-branch); columns are filled from the table's own definition (see ``fill_generic``), so check
-the rows after that branch is merged.
+work); the columns follow ``blagis/models/volunteer.py`` as merged on main at 19:10 (see
+``missions_rows``; check it again if that model changes).
 """
 
 import argparse
@@ -138,48 +138,31 @@ def build_schema(app) -> None:
     db.session.commit()
 
 
-def fill_generic(table: sa.Table, n: int, rng: random.Random, refs: dict) -> tuple[list, object]:
-    """Rows for a table this branch does not know (missions): every required column gets a
-    plausible value from its type; foreign keys point at existing rows (``refs``)."""
-    cols = [c for c in table.columns if not (c.primary_key and c.autoincrement is not False)]
-    cols = [c for c in cols if not c.primary_key or c.foreign_keys] or cols
-    names = [c.name for c in cols]
+MISSION_TITLES = ["Accueil du public", "Installation de la salle", "Tenue du stand",
+                  "Accompagnement des enfants", "Rangement", "Préparation du goûter"]  # fmt: skip
 
-    def value(col, i):
-        for fk in col.foreign_keys:
-            pool = refs.get(fk.column.table.name)
-            if pool:
-                return rng.choice(pool)
-            return None
-        t = col.type
-        if isinstance(t, sa.Enum):
-            return rng.choice(list(t.enums))
-        if isinstance(t, sa.Boolean):
-            return False
-        if isinstance(t, sa.DateTime) or "DateTime" in type(t).__name__:
-            return rand_date(rng)
-        if isinstance(t, sa.Date):
-            return rand_date(rng).date()
-        if isinstance(t, sa.Integer):
-            return rng.randint(1, 10)
-        if isinstance(t, sa.JSON):
-            return None
-        if isinstance(t, sa.String | sa.Text):
-            length = getattr(t, "length", None) or 200
-            return f"Mission {col.name} {i}"[:length]
-        return None
 
-    def rows():
-        for i in range(1, n + 1):
-            row = []
-            for c in cols:
-                v = value(c, i)
-                if v is None and not c.nullable and c.name == "id":
-                    v = i
-                row.append(v)
-            yield tuple(row)
-
-    return names, rows()
+def missions_rows(n: int, n_users: int, n_events: int, communes, cweights, rng):
+    """Missions (volunteers model: ``blagis/models/volunteer.py`` after the merge) and a few
+    sign-ups each. Written only when the tables exist; columns as in that model."""
+    missions, signups = [], []
+    for i in range(1, n + 1):
+        starts = rand_date(rng).replace(minute=0, second=0, microsecond=0)
+        needed = rng.randint(1, 12)
+        missions.append(
+            (i, rng.randint(1, n_events) if rng.random() < 0.6 else None,
+             rng.choice(MISSION_TITLES), "Merci d’avance !", starts,
+             starts + timedelta(hours=rng.choice((2, 3, 4))), needed,
+             rng.choices(communes, cweights)[0], "Centre social", False,
+             starts - timedelta(days=20), starts - timedelta(days=20))
+        )  # fmt: skip
+        for uid in rng.sample(range(2, n_users + 1), rng.randint(0, needed)):
+            state = "withdrawn" if rng.random() < 0.1 else "confirmed"
+            signups.append((i, uid, state, starts - timedelta(days=rng.randint(1, 19))))
+    mission_cols = ["id", "event_id", "title", "description", "starts_at", "ends_at", "needed",
+                    "commune_code", "place", "cancelled", "created_at", "updated_at"]  # fmt: skip
+    signup_cols = ["mission_id", "user_id", "state", "created_at"]
+    return mission_cols, missions, signup_cols, signups
 
 
 def generate(app, scale: int, seed: int = 2026) -> dict:
@@ -410,15 +393,12 @@ def generate(app, scale: int, seed: int = 2026) -> dict:
     del event_rows, event_links, regs
 
     if "missions" in metadata.tables:
-        refs = {
-            "users": list(range(2, min(n_users, 5000))),
-            "events": list(range(1, n_events + 1)),
-            "communes": communes,
-            "objective_nodes": list(actions),
-            "partners": list(range(1, 7)),
-        }
-        names, rows = fill_generic(metadata.tables["missions"], sizes["missions"], rng, refs)
-        w.write("missions", names, rows)
+        mcols, missions, scols, signups = missions_rows(
+            sizes["missions"], n_users, n_events, communes, cweights, rng
+        )
+        w.write("missions", mcols, iter(missions))
+        if "mission_signups" in metadata.tables:
+            w.write("mission_signups", scols, iter(signups))
     else:
         print("  missions: no such table in this branch (written once the volunteers model exists)")
 
