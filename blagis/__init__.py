@@ -15,6 +15,7 @@ def create_app(config: dict | None = None) -> Flask:
     from blagis.config import load_config
 
     load_config(app, config)
+    register_proxy(app)
     register_converters(app)
     register_extensions(app)
     register_blueprints(app)
@@ -30,6 +31,15 @@ class BoundedIntConverter(IntegerConverter):
 
     def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
         super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def register_proxy(app: Flask) -> None:
+    """Behind nginx, the client's address (rate limits) and scheme come from X-Forwarded-*."""
+    hops = app.config["BLAGIS_TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0)
 
 
 def register_converters(app: Flask) -> None:

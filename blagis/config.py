@@ -19,6 +19,7 @@ ENV_KEYS = (
     "BLAGIS_ENV",
     "RATELIMIT_ENABLED",
     "BLAGIS_ACCESSIBILITY_CONTACT",
+    "BLAGIS_TRUSTED_PROXIES",
 )
 
 
@@ -63,6 +64,8 @@ def load_config(app, overrides: dict | None = None) -> None:
         BLAGIS_BASE_URL="http://127.0.0.1:5000",
         BLAGIS_RETENTION_MONTHS=24,
         BLAGIS_ACCESSIBILITY_CONTACT="accessibilite@blagis.example",
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
+        BLAGIS_TRUSTED_PROXIES=0,
         BABEL_DEFAULT_LOCALE="fr",
         BABEL_DEFAULT_TIMEZONE="Europe/Paris",
         BLAGIS_LOCALES=("fr", "en"),
@@ -103,6 +106,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     app.config["MAIL_USE_TLS"] = _bool(app.config["MAIL_USE_TLS"])
     app.config["MAIL_MAX_ATTEMPTS"] = max(1, int(app.config["MAIL_MAX_ATTEMPTS"]))
     app.config["BLAGIS_RETENTION_MONTHS"] = int(app.config["BLAGIS_RETENTION_MONTHS"])
+    app.config["BLAGIS_TRUSTED_PROXIES"] = max(0, int(app.config["BLAGIS_TRUSTED_PROXIES"]))
     base_url = app.config["BLAGIS_BASE_URL"].rstrip("/")
     app.config["BLAGIS_BASE_URL"] = base_url
     # Cookies only travel over TLS when the site is served over HTTPS.

@@ -6,9 +6,11 @@ event never exceed its capacity, whatever the concurrency.
 """
 
 import calendar
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -100,6 +102,34 @@ def confirmed_seats(event_id: int) -> int:
     )
 
 
+# Per process and database: (monotonic time read, seconds). Re-read every minute, and at once
+# after this process creates or edits an event; a longer event created by another process while
+# already running shows up in the listings within the minute.
+_LONGEST: dict[str, tuple[float, float]] = {}
+LONGEST_TTL = 60.0
+
+
+def longest_event_seconds() -> float:
+    """Duration in seconds of the longest event (one small query, cached a minute)."""
+    bind = db.session.get_bind()
+    key = str(bind.url)
+    cached = _LONGEST.get(key)
+    clock = time.monotonic()
+    if cached and clock - cached[0] < LONGEST_TTL and not current_app.testing:
+        return cached[1]
+    if bind.dialect.name == "sqlite":
+        span = (func.julianday(Event.ends_at) - func.julianday(Event.starts_at)) * 86400.0
+    else:
+        span = func.extract("epoch", Event.ends_at - Event.starts_at)
+    seconds = float(db.session.scalar(select(func.max(span))) or 0) + 1.0
+    _LONGEST[key] = (clock, seconds)
+    return seconds
+
+
+def forget_longest_event() -> None:
+    _LONGEST.clear()
+
+
 def events_query(
     *,
     kind: str | None = None,
@@ -111,10 +141,18 @@ def events_query(
     """A Select of events for the public listings (page, feed, API), soonest first."""
     now = now or utcnow()
     query = select(Event).options(selectinload(Event.partner))
+    # The filters are on ends_at, the order on starts_at: each side also gets an exact bound
+    # on starts_at so the database walks the starts_at index from the right place instead of
+    # through every event of the other side (see docs/performance.md).
     if past:
-        query = query.where(Event.ends_at < now).order_by(Event.starts_at.desc(), Event.id.desc())
+        # ends_at > starts_at (a check constraint): a finished event started before now.
+        query = query.where(Event.ends_at < now, Event.starts_at < now)
+        query = query.order_by(Event.starts_at.desc(), Event.id.desc())
     else:
-        query = query.where(Event.ends_at >= now).order_by(Event.starts_at, Event.id)
+        # An event still running started at most the longest event's duration ago.
+        floor = now - timedelta(seconds=longest_event_seconds())
+        query = query.where(Event.ends_at >= now, Event.starts_at >= floor)
+        query = query.order_by(Event.starts_at, Event.id)
     if kind:
         query = query.where(Event.kind == kind)
     if commune:
@@ -589,6 +627,7 @@ def create_event(
         db.session.add(event)
         created.append(event)
     db.session.flush()
+    forget_longest_event()
     for event in created:
         audit.record(
             "event.create",
@@ -615,6 +654,7 @@ def _apply(actor: User, event: Event, data: dict, nodes, cancelled: bool) -> Non
         return
     event.sequence += 1
     db.session.flush()
+    forget_longest_event()
     audit.record(
         "event.cancel" if cancelled and not was_cancelled else "event.update",
         "event",

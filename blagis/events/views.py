@@ -1,15 +1,19 @@
 """Public pages of events: listing, one event, registering, calendars, JSON API."""
 
+import time
+
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -98,10 +102,26 @@ def index():
     )
 
 
+# Rendered feeds per process, by filters and language: building 500 VEVENTs costs a few
+# hundred milliseconds and calendar applications poll the same few URLs over and over. A
+# minute's delay before a change reaches a subscribed calendar is invisible (they poll hourly).
+FEED_TTL = 60.0
+_FEEDS: dict[tuple, tuple[float, bytes]] = {}
+
+
 def feed():
     filters = listing_filters()
+    key = (tuple(sorted(_filter_args(filters).items())), str(get_locale()))
+    clock = time.monotonic()
+    cached = _FEEDS.get(key)
+    if cached and clock - cached[0] < FEED_TTL and not current_app.testing:
+        return _ics_response(cached[1], "blagis.ics")
     events = db.session.scalars(_query(filters).limit(FEED_LIMIT)).all()
-    return _ics_response(feed_calendar(events, "Blagis"), "blagis.ics")
+    body = feed_calendar(events, "Blagis")
+    if len(_FEEDS) > 500:  # filters are bounded; this only guards memory
+        _FEEDS.clear()
+    _FEEDS[key] = (clock, body)
+    return _ics_response(body, "blagis.ics")
 
 
 # "/events.ics" sits beside the blueprint's prefix ("/events"), so it is added to the app.
