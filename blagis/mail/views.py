@@ -1,6 +1,6 @@
 """Unsubscribe links, the e-mail settings on /account, and the staff outbox page."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, select
@@ -26,9 +26,21 @@ def category_label(category: MailCategory) -> str:
     }.get(category, str(category))
 
 
+def may_see_outbox(user) -> bool:
+    """The outbox shows every recipient's address, of every commune: staff limited to one
+    commune must not see it (they see contacts of their commune only); unscoped staff and
+    admins may."""
+    return user.is_admin or (user.is_staff and not user.scope_commune_code)
+
+
+def _require_outbox_access() -> None:
+    if not may_see_outbox(current_user):
+        abort(403)
+
+
 def _account_block(user) -> dict:
     data = {"form": NotificationsForm(obj=user), "failed_mail": None}
-    if user.is_staff:  # staff find the outbox page from their account
+    if may_see_outbox(user):  # staff find the outbox page from their account
         data["failed_mail"] = db.session.scalar(
             select(func.count(OutboxMessage.id)).where(OutboxMessage.status == OutboxStatus.FAILED)
         )
@@ -85,6 +97,7 @@ VISIBLE = (OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)
 @admin_bp.route("")
 @staff_required
 def index():
+    _require_outbox_access()
     wanted = request.args.get("status")
     statuses = [OutboxStatus(wanted)] if wanted in {s.value for s in VISIBLE} else list(VISIBLE)
     priority = case(
@@ -118,6 +131,7 @@ def index():
 @admin_bp.route("/<int:message_id>/retry", methods=["POST"])
 @staff_required
 def retry(message_id: int):
+    _require_outbox_access()
     message = db.get_or_404(OutboxMessage, message_id)
     try:
         services.retry_message(current_user._get_current_object(), message)
