@@ -407,3 +407,46 @@ def test_contacts_of_registered_people_only_for_staff_of_the_commune(
         assert response.status_code == 403
         assert "durand@example.org" not in response.get_data(as_text=True)
     assert client.get("/admin/outbox").status_code == 403
+
+
+def _rows_pointing_at(user_id: int) -> dict:
+    """Every column with a foreign key to users.id, and how many rows still hold ``user_id``."""
+    from blagis.models.base import Base
+
+    found = {}
+    for table in Base.metadata.sorted_tables:
+        for column in table.columns:
+            if any(fk.column.table.name == "users" for fk in column.foreign_keys):
+                count = db.session.scalar(
+                    select(func.count()).select_from(table).where(column == user_id)
+                )
+                found[f"{table.name}.{column.name}"] = count
+    return found
+
+
+def test_deleting_a_staff_account_leaves_no_row_pointing_at_it(
+    app, client, auth, make_user, make_event
+):
+    """Events created, people registered on behalf, audit entries: all detached, all kept."""
+    from blagis.events import services as events
+    from blagis.models import Event, Registration
+
+    staff = make_user("agent@example.org", role=Role.STAFF, scope="sceaux")
+    event = make_event()
+    with app.app_context():
+        stored = db.session.get(User, staff.id)
+        db.session.execute(
+            Event.__table__.update().where(Event.id == event.id).values(created_by_id=staff.id)
+        )
+        events.staff_register(
+            stored, event.id, name="Mme Noir", phone="0600000001", email=None, seats=1
+        )
+        db.session.commit()
+        assert sum(_rows_pointing_at(staff.id).values()) >= 3
+    auth.login_as(staff)
+    assert client.post("/account/delete", data={"password": PASSWORD}).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, staff.id) is None
+        assert set(_rows_pointing_at(staff.id).values()) == {0}
+        assert db.session.scalar(select(func.count(Registration.id))) == 1
+        assert db.session.get(Event, event.id) is not None
