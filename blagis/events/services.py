@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from blagis import audit, dbtuning, privacy
@@ -702,17 +703,33 @@ def save_partner(actor: User, partner: Partner | None, name: str, website: str |
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Enter the organisation's name."), field="name")
-    clash = db.session.scalar(select(Partner.id).where(func.lower(Partner.name) == name.lower()))
+    # Compared in Python: SQL lower() differs between databases (SQLite folds ASCII only), and
+    # a name that SQL would not match yet the unique index refuses must not become a 500.
+    # Organisers are a few dozen rows.
+    folded = name.casefold()
+    clash = next(
+        (
+            pid
+            for pid, other in db.session.execute(select(Partner.id, Partner.name))
+            if other.casefold() == folded
+        ),
+        None,
+    )
+    duplicate = DomainError(_("An organiser with this name already exists."), field="name")
     if clash is not None and (partner is None or clash != partner.id):
-        raise DomainError(_("An organiser with this name already exists."), field="name")
+        raise duplicate
     before = None
-    if partner is None:
-        partner = Partner(name=name, website=website or None)
-        db.session.add(partner)
-    else:
-        before = {"name": partner.name, "website": partner.website}
-        partner.name, partner.website = name, website or None
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two staff members creating the same name at once
+            if partner is None:
+                partner = Partner(name=name, website=website or None)
+                db.session.add(partner)
+            else:
+                before = {"name": partner.name, "website": partner.website}
+                partner.name, partner.website = name, website or None
+            db.session.flush()
+    except IntegrityError:
+        raise duplicate from None
     audit.record(
         "partner.create" if before is None else "partner.update",
         "partner",
