@@ -698,6 +698,10 @@ def update_event(
 # --- partners ------------------------------------------------------------------------------
 
 
+def _duplicate_partner() -> DomainError:
+    return DomainError(_("An organiser with this name already exists."), field="name")
+
+
 def save_partner(actor: User, partner: Partner | None, name: str, website: str | None) -> Partner:
     """Create or rename an organiser; names are unique."""
     name = (name or "").strip()
@@ -715,9 +719,8 @@ def save_partner(actor: User, partner: Partner | None, name: str, website: str |
         ),
         None,
     )
-    duplicate = DomainError(_("An organiser with this name already exists."), field="name")
     if clash is not None and (partner is None or clash != partner.id):
-        raise duplicate
+        raise _duplicate_partner()
     before = None
     try:
         with db.session.begin_nested():  # two staff members creating the same name at once
@@ -729,7 +732,7 @@ def save_partner(actor: User, partner: Partner | None, name: str, website: str |
                 partner.name, partner.website = name, website or None
             db.session.flush()
     except IntegrityError:
-        raise duplicate from None
+        raise _duplicate_partner() from None
     audit.record(
         "partner.create" if before is None else "partner.update",
         "partner",
