@@ -504,7 +504,7 @@ def test_outbox_admin_lists_failed_and_retries(app, client, auth, make_user):
     assert "SMTPRecipientsRefused: x" in html and "Failed" in html
     only_failed = client.get("/admin/outbox?status=failed").get_data(as_text=True)
     assert "bulk0@example.org" in only_failed and "bulk1@example.org" not in only_failed
-    for query in ("?status=nope", "?page=abc", "?page=-3", "?status=sent"):
+    for query in ("?status=nope", "?page=abc", "?page=-3", "?status=sent", "?page=2" + "0" * 17):
         assert client.get(f"/admin/outbox{query}").status_code == 200
 
     response = client.post(f"/admin/outbox/{failed_id}/retry")
