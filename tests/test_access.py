@@ -12,12 +12,13 @@ method another level; ``denied=404`` for routes that hide what a visitor may not
 """
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from blagis.extensions import db
-from blagis.models import ObjectiveNode, Role, User
+from blagis.models import ObjectiveNode, Role, User, utcnow
 from tests.conftest import PASSWORD
 
 PUBLIC = "public"  # everyone, anonymous included
@@ -64,6 +65,7 @@ ACCESS: dict[str, Access] = {
     "main.index": Access(PUBLIC),
     "main.privacy": Access(PUBLIC),
     "main.terms": Access(PUBLIC),
+    "main.accessibility": Access(PUBLIC),
     "main.healthz": Access(PUBLIC),
     "auth.login": Access(PUBLIC),
     "auth.logout": Access(PUBLIC),
@@ -85,10 +87,122 @@ ACCESS: dict[str, Access] = {
     "report.set_target": Access(STAFF),
     "admin.users": Access(ADMIN),
     "admin.audit": Access(ADMIN),
+    # --- initiatives (published one in Sceaux by "resident"; another by a non-visitor) ---
+    "initiatives.index": Access(PUBLIC),
+    "initiatives.show": Access(PUBLIC, params={"id": "initiative_sceaux"}),
+    "initiatives.new": Access(LOGIN),
+    # Published: its author is sent back to the page (no longer editable), others get 403.
+    "initiatives.edit": Access(OWNER, params={"id": "initiative_sceaux"}),
+    # The author may not support or report their own: these use someone else's initiative.
+    "initiatives.support": Access(LOGIN, params={"id": "initiative_other"}),
+    "initiatives.report": Access(LOGIN, params={"id": "initiative_other"}),
+    "initiatives_api.api_index": Access(PUBLIC),
+    "initiatives_staff.queue": Access(STAFF),
+    "initiatives_staff.detail": Access(COMMUNE_STAFF, params={"id": "initiative_sceaux"}),
+    "initiatives_staff.moderate": Access(COMMUNE_STAFF, params={"id": "initiative_sceaux"}),
+    "initiatives_staff.status": Access(COMMUNE_STAFF, params={"id": "initiative_sceaux"}),
+    "initiatives_staff.objectives": Access(COMMUNE_STAFF, params={"id": "initiative_sceaux"}),
+    # --- events (an event in Sceaux with a walk-in registration; a partner) ---
+    "events.index": Access(PUBLIC),
+    "events.detail": Access(PUBLIC, params={"event_id": "event_sceaux"}),
+    "events.detail_ics": Access(PUBLIC, params={"event_id": "event_sceaux"}),
+    "events.feed": Access(PUBLIC),
+    "events.register": Access(LOGIN, params={"event_id": "event_sceaux"}),
+    "events.cancel": Access(LOGIN, params={"event_id": "event_sceaux"}),
+    "events_api.api_events": Access(PUBLIC),
+    "events_staff.index": Access(STAFF),
+    "events_staff.new": Access(STAFF),
+    "events_staff.partners": Access(STAFF),
+    "events_staff.edit_partner": Access(STAFF, params={"partner_id": "partner"}),
+    "events_staff.edit": Access(COMMUNE_STAFF, params={"event_id": "event_sceaux"}),
+    "events_staff.registrations": Access(COMMUNE_STAFF, params={"event_id": "event_sceaux"}),
+    "events_staff.registrations_csv": Access(COMMUNE_STAFF, params={"event_id": "event_sceaux"}),
+    "events_staff.drop_ins": Access(COMMUNE_STAFF, params={"event_id": "event_sceaux"}),
+    "events_staff.attendance": Access(
+        COMMUNE_STAFF, params={"registration_id": "registration_sceaux"}
+    ),
+    "events_staff.cancel_registration": Access(
+        COMMUNE_STAFF, params={"registration_id": "registration_sceaux"}
+    ),
+    # --- mail ---
+    "notifications.settings": Access(LOGIN),
+    "notifications.unsubscribe_view": Access(PUBLIC, params={"token": "unsubscribe_token"}),
+    # Every recipient's address: staff limited to a commune are refused (unscoped staff and
+    # admins only; both staff visitors here are scoped, hence ADMIN).
+    "outbox_admin.index": Access(ADMIN),
+    "outbox_admin.retry": Access(ADMIN, params={"message_id": "outbox_message"}),
 }
 
 # Functions ``setup(users) -> dict`` making the rows other domains' routes need.
 SETUP: list = []
+
+
+def _initiatives_setup(users) -> dict:
+    from blagis.auth.services import create_user
+    from blagis.models import Initiative, ModerationState
+
+    other = create_user("author@example.org", "Author", "a long author password")
+    made = {}
+    for key, author in (("initiative_sceaux", users["resident"]), ("initiative_other", other)):
+        initiative = Initiative(
+            title="Un banc place des Ailantes",
+            summary="Pour se reposer",
+            body="Un banc à l’ombre.",
+            commune_code="sceaux",
+            author_id=author.id,
+            state=ModerationState.PUBLISHED,
+            published_at=utcnow(),
+        )
+        db.session.add(initiative)
+        db.session.flush()
+        made[key] = initiative.id
+    return made
+
+
+def _events_setup(users) -> dict:
+    from blagis.models import Event, EventKind, Partner, Registration, RegistrationState
+
+    partner = Partner(name="Centre social des Blagis")
+    start = utcnow() + timedelta(days=5)
+    event = Event(
+        title="Café numérique",
+        kind=EventKind.CAFE_NUMERIQUE,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        place="Centre social",
+        commune_code="sceaux",
+        capacity=20,
+    )
+    db.session.add_all([partner, event])
+    db.session.flush()
+    registration = Registration(
+        event_id=event.id,
+        name="Mme Durand",
+        phone="01 46 00 00 00",
+        seats=1,
+        state=RegistrationState.CONFIRMED,
+    )
+    db.session.add(registration)
+    db.session.flush()
+    return {"partner": partner.id, "event_sceaux": event.id, "registration_sceaux": registration.id}
+
+
+def _mail_setup(users) -> dict:
+    from blagis.mail import queue_mail
+    from blagis.mail.unsubscribe import make_token
+
+    message = queue_mail(
+        "someone@example.org",
+        "password_reset",
+        context={"user": None, "reset_url": "x", "minutes": 1},
+    )
+    return {
+        "unsubscribe_token": make_token(users["resident"], "reminder"),
+        "outbox_message": message.id,
+    }
+
+
+SETUP += [_initiatives_setup, _events_setup, _mail_setup]
 
 
 def _base_ids(app, users) -> dict:
@@ -259,6 +373,12 @@ def test_forbidden_pages_are_localized(app, visitors):
     assert "Accès refusé" in response.get_data(as_text=True)
 
 
+# POST routes exempt from CSRF on purpose, with the ids that make their own proof fail: the
+# one-click unsubscribe link (RFC 8058: mail clients post to it with no form; the signed token
+# in the address is the proof, so a forged token must still be refused).
+CSRF_EXEMPT = {"notifications.unsubscribe_view": {"unsubscribe_token": "forged.token"}}
+
+
 def test_every_post_needs_a_csrf_token(app, visitors):
     """CSRFProtect guards every POST route, the domains' included, logged in or not."""
     cookies, ids = visitors
@@ -269,7 +389,7 @@ def test_every_post_needs_a_csrf_token(app, visitors):
             access = ACCESS.get(rule.endpoint)
             if access is None or "POST" not in rule.methods:
                 continue
-            url = _url(app, rule, access, ids)
+            url = _url(app, rule, access, dict(ids, **CSRF_EXEMPT.get(rule.endpoint, {})))
             for visitor in ("anonymous", "admin"):
                 client = app.test_client()
                 if cookies[visitor]:

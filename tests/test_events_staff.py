@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from blagis.extensions import db
 from blagis.models import AuditEntry, Event, OutboxMessage, Registration, utcnow
@@ -383,6 +383,19 @@ def test_partners(app, client, staff, make_event):
     event = make_event(partner_id=partner.id)
     assert "CSC des Blagis" in client.get(f"/events/{event.id}").get_data(as_text=True)
     assert {"partner.create", "partner.update"} <= set(audit_actions(app))
+
+
+def test_partner_names_differing_only_by_accented_case_are_one_name(app, client, staff):
+    """SQLite's lower() folds ASCII only: the same name twice was a unique-index 500."""
+    assert client.post("/staff/partners", data={"name": "Éclat Ð"}).status_code == 302
+    for again in ("Éclat Ð", "éclat ð", "ÉCLAT Ð"):
+        response = client.post("/staff/partners", data={"name": again})
+        assert response.status_code == 422, again
+        assert "porte déjà ce nom" in response.get_data(as_text=True)
+    with app.app_context():
+        from blagis.models import Partner
+
+        assert db.session.scalar(select(func.count(Partner.id))) == 1
 
 
 # --- calendars, listing, API -------------------------------------------------------------------

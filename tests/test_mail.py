@@ -504,7 +504,7 @@ def test_outbox_admin_lists_failed_and_retries(app, client, auth, make_user):
     assert "SMTPRecipientsRefused: x" in html and "Failed" in html
     only_failed = client.get("/admin/outbox?status=failed").get_data(as_text=True)
     assert "bulk0@example.org" in only_failed and "bulk1@example.org" not in only_failed
-    for query in ("?status=nope", "?page=abc", "?page=-3", "?status=sent"):
+    for query in ("?status=nope", "?page=abc", "?page=-3", "?status=sent", "?page=2" + "0" * 17):
         assert client.get(f"/admin/outbox{query}").status_code == 200
 
     response = client.post(f"/admin/outbox/{failed_id}/retry")
@@ -691,3 +691,16 @@ def test_turning_a_category_off_drops_its_waiting_messages(app, client, auth, ma
     auth.login_as(user)
     client.post("/account/notifications", data={})  # both boxes unchecked
     assert [str(r.category) for r in statuses(app).values()] == ["essential"]
+
+
+def test_outbox_is_refused_to_staff_limited_to_a_commune(app, client, auth, make_user):
+    """The outbox lists every recipient's address: contacts of other communes included."""
+    [message_id] = queue_many(app, 1)
+    with app.app_context():
+        db.session.execute(sa.update(OutboxMessage).values(status=OutboxStatus.FAILED))
+        db.session.commit()
+    auth.login_as(make_user(role="staff", scope="bagneux"))
+    assert client.get("/admin/outbox").status_code == 403
+    assert client.post(f"/admin/outbox/{message_id}/retry").status_code == 403
+    assert 'href="/admin/outbox"' not in client.get("/account").get_data(as_text=True)
+    assert statuses(app)[message_id].status == OutboxStatus.FAILED

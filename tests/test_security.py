@@ -150,6 +150,59 @@ def test_register_and_reset_are_limited(app, database, path, data):
     assert [client.post(path, data=data).status_code for _ in range(3)] == [422, 422, 429]
 
 
+@pytest.mark.parametrize(
+    "endpoint,key",
+    [
+        ("initiatives.new", "RATELIMIT_PROPOSE"),
+        ("initiatives.report", "RATELIMIT_REPORT"),
+        ("events.register", "RATELIMIT_REGISTRATION"),
+    ],
+)
+def test_domain_views_are_limited(app, database, make_user, endpoint, key):
+    """Proposing, reporting and registering: the third POST in a minute is a 429."""
+    from datetime import timedelta
+
+    from blagis.models import Event, EventKind, Initiative, ModerationState, utcnow
+
+    author, user = make_user(), make_user()
+    with app.app_context():
+        start = utcnow() + timedelta(days=2)
+        event = Event(
+            title="Atelier",
+            kind=EventKind.ATELIER,
+            starts_at=start,
+            ends_at=start + timedelta(hours=1),
+            place="Salle",
+            commune_code="sceaux",
+            capacity=5,
+        )
+        initiative = Initiative(
+            title="Des bancs",
+            summary="Pour s’asseoir",
+            body="Des bancs",
+            commune_code="sceaux",
+            author_id=author.id,
+            state=ModerationState.PUBLISHED,
+            published_at=utcnow(),
+        )
+        db.session.add_all([event, initiative])
+        db.session.commit()
+        paths = {
+            "initiatives.new": "/initiatives/new",
+            "initiatives.report": f"/initiatives/{initiative.id}/report",
+            "events.register": f"/events/{event.id}/register",
+        }
+    limited = _limited_app(
+        database, "memory://", f"mem-{uuid.uuid4().hex}", **{key: "2 per minute"}
+    )
+    client = limited.test_client()
+    login = client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    assert login.status_code == 302
+    bad = {"seats": "99"} if endpoint == "events.register" else {}
+    statuses = [client.post(paths[endpoint], data=bad).status_code for _ in range(3)]
+    assert statuses == [422, 422, 429]
+
+
 def test_limits_off_in_the_main_test_app(client):
     assert [_wrong_login(client).status_code for _ in range(12)] == [422] * 12
 
@@ -215,14 +268,15 @@ def test_nul_characters_in_query_parameters_are_dropped(client):
     assert 'lang="en"' in client.get("/?lang=e%00n").get_data(as_text=True)
 
 
-# Views that must be rate limited, with their key; after the merge add the domains' views:
-# "initiatives.new": "RATELIMIT_PROPOSE", "initiatives.report": "RATELIMIT_REPORT",
-# "events.register": "RATELIMIT_REGISTRATION".
+# Views that must be rate limited, with their key.
 LIMITED = {
     "auth.login": "RATELIMIT_LOGIN",
     "auth.register": "RATELIMIT_REGISTER",
     "auth.reset_request": "RATELIMIT_RESET",
     "auth.resend_confirmation": "RATELIMIT_RESET",
+    "initiatives.new": "RATELIMIT_PROPOSE",
+    "initiatives.report": "RATELIMIT_REPORT",
+    "events.register": "RATELIMIT_REGISTRATION",
 }
 
 

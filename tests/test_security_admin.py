@@ -57,6 +57,7 @@ def test_change_role_and_scope_is_audited(app, admin_client, make_user):
     [
         {"user_id": "abc", "role": "staff", "commune": ""},
         {"user_id": "999999999", "role": "staff", "commune": ""},
+        {"user_id": "2147483648", "role": "staff", "commune": ""},  # past 32-bit ids
         {"user_id": "99999999999999999999999", "role": "staff", "commune": ""},
         {"role": "staff"},
         {"user_id": "{id}", "role": "emperor", "commune": ""},
@@ -144,6 +145,9 @@ def test_audit_filters(app, admin_client, make_user):
     # Bad values are ignored, never a 500.
     for query in ("?date_from=2024-13-45", "?date_to=9999-12-31", "?actor=%00", "?page=0"):
         assert client.get("/admin/audit" + query).status_code == 200
+    for query in ("?actor=2147483648", "?actor=99999999999999999"):  # past 32-bit ids
+        assert client.get("/admin/audit" + query).status_code == 200
+        assert rows(query) == []
 
 
 def test_audit_is_paginated(app, admin_client):

@@ -38,7 +38,7 @@ def change_role(actor: User, user_id, role, commune) -> User:
         uid = int(user_id)
     except (TypeError, ValueError):
         raise DomainError(_("Unknown account."), field="user_id") from None
-    user = db.session.get(User, uid) if 0 < uid < 2**63 else None
+    user = db.session.get(User, uid) if 0 < uid <= 2**31 - 1 else None  # 32-bit ids
     if user is None:
         raise DomainError(_("Unknown account."), field="user_id")
     try:
@@ -107,7 +107,9 @@ def audit_query(
     if actor:
         actor = actor.strip()
         if actor.isdigit() and len(actor) < 18:
-            stmt = stmt.where(AuditEntry.actor_id == int(actor))
+            # Ids are 32-bit: a larger number matches nobody (PostgreSQL refuses it).
+            number = int(actor)
+            stmt = stmt.where(AuditEntry.actor_id == (number if number <= 2**31 - 1 else -1))
         else:
             sub = select(User.id).where(User.email == actor.lower()[:254])
             stmt = stmt.where(AuditEntry.actor_id.in_(sub))

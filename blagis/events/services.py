@@ -12,10 +12,11 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from blagis import audit, dbtuning
+from blagis import audit, dbtuning, privacy
 from blagis.domain import DomainError
 from blagis.extensions import db
 from blagis.mail import queue_mail
@@ -234,7 +235,8 @@ def registrations_of(event_id: int) -> list[Registration]:
 def registrant_name(registration: Registration) -> str:
     if registration.user is not None:
         return registration.user.display_name
-    return registration.name or ""
+    # No account and no name: a deleted account, or contacts erased after the retention period.
+    return registration.name or _("(name erased)")
 
 
 # --- the lock --------------------------------------------------------------------------------
@@ -736,22 +738,41 @@ def update_event(
 # --- partners ------------------------------------------------------------------------------
 
 
+def _duplicate_partner() -> DomainError:
+    return DomainError(_("An organiser with this name already exists."), field="name")
+
+
 def save_partner(actor: User, partner: Partner | None, name: str, website: str | None) -> Partner:
     """Create or rename an organiser; names are unique."""
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Enter the organisation's name."), field="name")
-    clash = db.session.scalar(select(Partner.id).where(func.lower(Partner.name) == name.lower()))
+    # Compared in Python: SQL lower() differs between databases (SQLite folds ASCII only), and
+    # a name that SQL would not match yet the unique index refuses must not become a 500.
+    # Organisers are a few dozen rows.
+    folded = name.casefold()
+    clash = next(
+        (
+            pid
+            for pid, other in db.session.execute(select(Partner.id, Partner.name))
+            if other.casefold() == folded
+        ),
+        None,
+    )
     if clash is not None and (partner is None or clash != partner.id):
-        raise DomainError(_("An organiser with this name already exists."), field="name")
+        raise _duplicate_partner()
     before = None
-    if partner is None:
-        partner = Partner(name=name, website=website or None)
-        db.session.add(partner)
-    else:
-        before = {"name": partner.name, "website": partner.website}
-        partner.name, partner.website = name, website or None
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # two staff members creating the same name at once
+            if partner is None:
+                partner = Partner(name=name, website=website or None)
+                db.session.add(partner)
+            else:
+                before = {"name": partner.name, "website": partner.website}
+                partner.name, partner.website = name, website or None
+            db.session.flush()
+    except IntegrityError:
+        raise _duplicate_partner() from None
     audit.record(
         "partner.create" if before is None else "partner.update",
         "partner",
@@ -885,3 +906,85 @@ def purge_people_without_account(before: datetime) -> int:
         row.name, row.phone, row.email = None, None, None
     db.session.flush()
     return len(rows)
+
+
+# --- personal data (blagis.privacy registries) --------------------------------------------------
+
+
+def export_registrations(user: User) -> list:
+    """My registrations, past and future (events I registered others to are staff work, in the
+    audit log, and hold other people's data: not exported)."""
+    rows = db.session.execute(
+        select(Registration, Event)
+        .join(Event, Event.id == Registration.event_id)
+        .where(Registration.user_id == user.id)
+        .order_by(Event.starts_at, Registration.id)
+    ).all()
+    return [
+        {
+            "event_id": event.id,
+            "event": event.title,
+            "starts_at": event.starts_at.isoformat(),
+            "place": event.place,
+            "commune": event.commune_code,
+            "seats": registration.seats,
+            "state": str(registration.state),
+            "attended": registration.attended,
+            "registered_at": registration.created_at.isoformat(),
+            "cancelled_at": (
+                registration.cancelled_at.isoformat() if registration.cancelled_at else None
+            ),
+        }
+        for registration, event in rows
+    ]
+
+
+def erase_registrations(user: User) -> None:
+    """Account deletion: registrations to events not started yet are cancelled (the waitlist
+    is promoted, those promoted are told; the deleted person gets no mail); the others are
+    detached from the account but keep their seats, state and attendance for the figures."""
+    now = utcnow()
+    upcoming = db.session.scalars(
+        select(Registration.event_id)
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Registration.user_id == user.id,
+            Registration.state.in_(ACTIVE_STATES),
+            Event.starts_at > now,
+        )
+    ).all()
+    for event_id in sorted(set(upcoming)):
+        event = lock_event(event_id)
+        registration = active_registration(event.id, user.id)
+        if registration is None:
+            continue
+        was_confirmed = registration.state == RegistrationState.CONFIRMED
+        registration.state = RegistrationState.CANCELLED
+        registration.cancelled_at = now
+        db.session.flush()
+        if was_confirmed:
+            promote_waitlist(event)
+    db.session.execute(
+        update(Registration)
+        .where(Registration.user_id == user.id)
+        .values(user_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Registration)
+        .where(Registration.registered_by_id == user.id)
+        .values(registered_by_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Event)
+        .where(Event.created_by_id == user.id)
+        .values(created_by_id=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+
+
+privacy.register_exporter("registrations", export_registrations)
+privacy.register_eraser(erase_registrations)
+privacy.register_purger("registrations", purge_people_without_account)

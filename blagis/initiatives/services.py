@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from blagis import audit
+from blagis import audit, privacy
 from blagis.domain import DomainError
 from blagis.extensions import db
 from blagis.initiatives.labels import STATUS_LABELS
@@ -549,3 +549,83 @@ def report(user: User, initiative: Initiative, reason: str | None) -> Initiative
     except IntegrityError:
         raise DomainError(_("You have already reported this initiative."), field="reason") from None
     return item
+
+
+# --- personal data (blagis.privacy registries) --------------------------------------------------
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def export_initiatives(user: User) -> dict:
+    """My initiatives (whatever their state), the ones I support and the ones I reported."""
+    mine = authored_by(user)
+    supports = db.session.execute(
+        select(InitiativeSupport, Initiative.title)
+        .join(Initiative, Initiative.id == InitiativeSupport.initiative_id)
+        .where(InitiativeSupport.user_id == user.id)
+        .order_by(InitiativeSupport.created_at)
+    ).all()
+    reports = db.session.execute(
+        select(InitiativeReport, Initiative.title)
+        .join(Initiative, Initiative.id == InitiativeReport.initiative_id)
+        .where(InitiativeReport.user_id == user.id)
+        .order_by(InitiativeReport.created_at)
+    ).all()
+    return {
+        "authored": [
+            {
+                "id": i.id,
+                "title": i.title,
+                "summary": i.summary,
+                "body": i.body,
+                "commune": i.commune_code,
+                "state": str(i.state),
+                "status": str(i.status),
+                "moderation_reason": i.moderation_reason,
+                "created_at": _iso(i.created_at),
+                "published_at": _iso(i.published_at),
+            }
+            for i in mine
+        ],
+        "supported": [
+            {"initiative_id": s.initiative_id, "title": title, "at": _iso(s.created_at)}
+            for s, title in supports
+        ],
+        "reported": [
+            {
+                "initiative_id": r.initiative_id,
+                "title": title,
+                "reason": r.reason,
+                "at": _iso(r.created_at),
+            }
+            for r, title in reports
+        ],
+    }
+
+
+def erase_initiatives(user: User) -> None:
+    """Account deletion: my initiatives stay, published or not, without my name (author NULL);
+    my supports stay counted but anonymous (the figures do not move); my reports are deleted
+    (their text is mine; moderators already saw them)."""
+    for model, column in (
+        (Initiative, Initiative.author_id),
+        (InitiativeSupport, InitiativeSupport.user_id),
+    ):
+        db.session.execute(
+            update(model)
+            .where(column == user.id)
+            .values({column.key: None})
+            .execution_options(synchronize_session=False)
+        )
+    db.session.execute(
+        delete(InitiativeReport)
+        .where(InitiativeReport.user_id == user.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.flush()
+
+
+privacy.register_exporter("initiatives", export_initiatives)
+privacy.register_eraser(erase_initiatives)

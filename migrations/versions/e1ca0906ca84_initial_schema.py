@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 59afee887894
+Revision ID: e1ca0906ca84
 Revises: 
-Create Date: 2026-11-27 19:10:11.348858
+Create Date: 2026-11-27 19:34:33.161283
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import blagis.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '59afee887894'
+revision = 'e1ca0906ca84'
 down_revision = None
 branch_labels = None
 depends_on = None
