@@ -32,6 +32,11 @@ def tr(lang: str, message: str) -> str:
     return _catalogue(lang).gettext(message)
 
 
+def trn(lang: str, singular: str, plural: str, num: int) -> str:
+    """The text shown for ``ngettext(singular, plural, num)`` in ``lang``."""
+    return _catalogue(lang).ngettext(singular, plural, num) % {"num": num}
+
+
 @cache
 def axe_source() -> str:
     if not AXE_JS.exists():

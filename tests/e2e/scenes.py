@@ -88,8 +88,16 @@ def initiatives(app, make_user, user=None) -> None:
     initiative(app, make_user, state="pending", title="Des bancs le long de l’allée")
 
 
-def event(app, make_user=None, *, capacity=10, max_seats=2, title="Atelier cuisine du monde",
-          kind=EventKind.ATELIER, days=3) -> int:
+def event(
+    app,
+    make_user=None,
+    *,
+    capacity=10,
+    max_seats=2,
+    title="Atelier cuisine du monde",
+    kind=EventKind.ATELIER,
+    days=3,
+) -> int:
     start = utcnow().replace(microsecond=0) + timedelta(days=days)
     with app.app_context():
         item = Event(
@@ -209,4 +217,3 @@ def audit_and_outbox(app, make_user, user=None) -> None:
 def my_initiative(app, make_user, user) -> int:
     """The logged-in person's initiative, sent back by the moderators with their request."""
     return initiative(app, make_user, author=user, state="changes_requested")
-
