@@ -13,6 +13,7 @@ import json
 import re
 import string
 from typing import NamedTuple
+from urllib.parse import quote
 
 import pytest
 
@@ -154,14 +155,16 @@ def resolve(path: str, app, make_user, user=None) -> str:
     return path.format(**{name: URL_VALUES[name](app, make_user, user) for name in names})
 
 
-def log_in(page, email: str, password: str = PASSWORD) -> None:
-    """Log in through the form, as a person would."""
-    page.goto("/auth/login")
+def log_in(page, email: str, password: str = PASSWORD, then: str | None = None):
+    """Log in through the form, as a person would; ``then``: the page to land on (the form's
+    ``next``, one page load fewer). Returns the response of the page landed on."""
+    page.goto("/auth/login" + (f"?next={quote(then, safe='/')}" if then else ""))
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
-    with page.expect_navigation():
+    with page.expect_navigation() as navigation:
         page.locator("main form button[type=submit]").click()
     assert "/auth/login" not in page.url, "log-in failed"
+    return navigation.value
 
 
 @pytest.mark.parametrize("target", PAGES, ids=[p.name for p in PAGES])
@@ -170,10 +173,10 @@ def test_page_has_no_axe_violation(reused_page, target, app, make_user):
     user = None
     if target.who:  # a long name and address: the layout must hold them on a phone
         user = make_user(LONG_EMAIL, role=target.who, name=LONG_NAME)
-        log_in(page, user.email)
     if target.given:
         GIVEN[target.given](app, make_user, user)
-    response = page.goto(resolve(target.path, app, make_user, user))
+    path = resolve(target.path, app, make_user, user)
+    response = log_in(page, user.email, then=path) if user else page.goto(path)
     form = page.locator(target.form).first
     if target.expired:
         form.locator("input[name=csrf_token]").evaluate("el => { el.value = 'stale'; }")
