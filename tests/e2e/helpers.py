@@ -32,6 +32,11 @@ def tr(lang: str, message: str) -> str:
     return _catalogue(lang).gettext(message)
 
 
+def trn(lang: str, singular: str, plural: str, num: int) -> str:
+    """The text shown for ``ngettext(singular, plural, num)`` in ``lang``."""
+    return _catalogue(lang).ngettext(singular, plural, num) % {"num": num}
+
+
 @cache
 def axe_source() -> str:
     if not AXE_JS.exists():
@@ -162,6 +167,8 @@ _STRUCTURE = """() => ({
   mains: document.querySelectorAll("main").length,
   banners: document.querySelectorAll("header[role=banner]").length,
   footers: document.querySelectorAll("footer[role=contentinfo]").length,
+  duplicateIds: [...document.querySelectorAll("[id]")].map(e => e.id)
+    .filter((id, i, ids) => ids.indexOf(id) !== i),
   scrollWidth: document.documentElement.scrollWidth,
   clientWidth: document.documentElement.clientWidth,
 })"""
@@ -169,8 +176,9 @@ _STRUCTURE = """() => ({
 
 def assert_page_structure(page) -> None:
     """What axe leaves to people (RGAA 8.5, 9.1, 12.6, WCAG 1.4.10): a title naming the page,
-    one h1 first and no skipped heading level, one main/banner/contentinfo, and no sideways
-    scrolling (reflow) at the page's width."""
+    one h1 first and no skipped heading level, one main/banner/contentinfo, no id used twice
+    (RGAA 8.2: labels and ARIA references need unique ids), and no sideways scrolling
+    (reflow) at the page's width."""
     s = page.evaluate(_STRUCTURE)
     assert s["title"].endswith(" · Blagis") and len(s["title"]) > len(" · Blagis"), s["title"]
     levels = s["headings"]
@@ -178,6 +186,7 @@ def assert_page_structure(page) -> None:
     skipped = [(a, b) for a, b in zip(levels, levels[1:], strict=False) if b > a + 1]
     assert not skipped, f"heading levels skipped: {skipped} in {levels}"
     assert (s["mains"], s["banners"], s["footers"]) == (1, 1, 1), s
+    assert not s["duplicateIds"], f"ids used more than once: {s['duplicateIds']}"
     assert s["scrollWidth"] <= s["clientWidth"], (
         f"the page scrolls sideways: {s['scrollWidth']} px wide in {s['clientWidth']} px"
     )

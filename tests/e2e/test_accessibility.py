@@ -3,17 +3,22 @@
 To audit a new page, add ONE line to PAGES. A ``{placeholder}`` in the path is filled by the
 function of the same name in URL_VALUES (it creates what the page needs and returns the
 value), e.g. ``Page("initiative", "/initiatives/{initiative_id}")`` with
-``URL_VALUES["initiative_id"] = lambda app, make_user: ...``.
+``URL_VALUES["initiative_id"] = lambda app, make_user, user: ...`` (``user``: the account
+logged in, or None). ``given="name"`` runs ``GIVEN[name](app, make_user, user)`` first, to
+fill a page that has no placeholder (a list, « Mon compte »). The data come from
+``tests/e2e/scenes.py``, made through the real services.
 """
 
 import json
 import re
 import string
 from typing import NamedTuple
+from urllib.parse import quote
 
 import pytest
 
 from tests.conftest import PASSWORD
+from tests.e2e import scenes
 from tests.e2e.helpers import (
     ROOT,
     assert_accessible,
@@ -35,6 +40,8 @@ class Page(NamedTuple):
     expired: bool = False  # with submit: a stale CSRF token, as after a long pause (400 page)
     status: int = 200
     shot: bool = False  # save a screenshot (test-artifacts/screenshots/<name>-<lang>-<width>.png)
+    given: str | None = None  # GIVEN[given](app, make_user, user) makes the page's data first
+    form: str = "main form[method=post]"  # with submit: the form sent (its first button)
 
 
 # fmt: off
@@ -56,6 +63,43 @@ PAGES = [
     Page("not-found",          "/no-such-page", status=404),
     Page("method-not-allowed", "/auth/logout", status=405),
     Page("form-expired",       "/auth/login", submit=True, expired=True, status=400),
+    Page("check-mailbox",      "/auth/register/sent"),
+    Page("account-full",       "/account", who="resident", given="account", shot=True),
+    Page("account-delete",     "/account/delete", who="resident"),
+    Page("unsubscribe",        "/unsubscribe/{unsubscribe_token}"),
+    # Initiatives
+    Page("initiatives",        "/initiatives", given="initiatives", shot=True),
+    Page("initiatives-search", "/initiatives?q=potager&status=under_study&commune=sceaux"
+                               "&objective=1&sort=supported", given="initiatives"),
+    Page("initiative",         "/initiatives/{initiative_id}", who="resident", shot=True),
+    Page("initiative-visitor", "/initiatives/{initiative_id}"),
+    Page("initiative-new",     "/initiatives/new", who="resident"),
+    Page("initiative-errors",  "/initiatives/new", who="resident", submit=True, status=422),
+    Page("initiative-edit",    "/initiatives/{my_initiative_id}/edit", who="resident"),
+    Page("initiatives-queue",  "/staff/initiatives", who="staff", given="initiatives", shot=True),
+    Page("initiative-staff",   "/staff/initiatives/{initiative_id}", who="staff", shot=True),
+    Page("initiative-staff-errors", "/staff/initiatives/{initiative_id}", who="staff",
+         submit=True, status=422, form="main form[action$=status]"),
+    Page("forbidden",          "/staff/initiatives", who="resident", status=403),
+    # Events
+    Page("events",             "/events", given="events", shot=True),
+    Page("event",              "/events/{event_id}", who="resident", shot=True),
+    Page("event-visitor",      "/events/{event_id}"),
+    Page("event-waitlist",     "/events/{waitlisted_event_id}", who="resident"),
+    Page("staff-events",       "/staff/events", who="staff", given="events"),
+    Page("event-new",          "/staff/events/new", who="staff"),
+    Page("event-new-errors",   "/staff/events/new", who="staff", submit=True, status=422),
+    Page("event-edit",         "/staff/events/{event_id}/edit", who="staff"),
+    Page("attendance",         "/staff/events/{attendance_event_id}/registrations",
+         who="staff", shot=True),
+    Page("attendance-errors",  "/staff/events/{attendance_event_id}/registrations",
+         who="staff", submit=True, status=422, form="main form[action$=registrations]"),
+    Page("partners",           "/staff/partners", who="staff", given="partners"),
+    Page("partner-edit",       "/staff/partners/{partner_id}/edit", who="staff"),
+    # Administration
+    Page("admin-users",        "/admin/users", who="admin", given="initiatives"),
+    Page("admin-audit",        "/admin/audit", who="admin", given="activity"),
+    Page("admin-outbox",       "/admin/outbox", who="admin", given="activity"),
 ]
 # fmt: on
 
@@ -64,7 +108,7 @@ LONG_EMAIL = "marie-christine.de-la-fontaine@mairie-bourg-la-reine.example.org"
 LONG_NAME = "Marie-Christine de La Fontaine-Beaumarchais"
 
 
-def _reset_token(app, make_user):
+def _reset_token(app, make_user, user=None):
     from blagis.auth.services import make_reset_token
     from blagis.extensions import db
     from blagis.models import User
@@ -74,38 +118,71 @@ def _reset_token(app, make_user):
         return make_reset_token(db.session.get(User, user.id))
 
 
+def _unsubscribe_token(app, make_user, user=None):
+    from blagis.extensions import db
+    from blagis.mail.unsubscribe import make_token
+    from blagis.models import User
+
+    resident = make_user()
+    with app.app_context():
+        return make_token(db.session.get(User, resident.id), "reminder")
+
+
 URL_VALUES = {
     "reset_token": _reset_token,
+    "unsubscribe_token": _unsubscribe_token,
+    "initiative_id": lambda app, make_user, user: scenes.published_initiative(app, make_user),
+    "my_initiative_id": scenes.my_initiative,
+    "event_id": lambda app, make_user, user: scenes.event(app),
+    "waitlisted_event_id": scenes.full_event,
+    "attendance_event_id": lambda app, make_user, user: scenes.event_with_registrations(
+        app, make_user
+    ),
+    "partner_id": scenes.partner,
+}
+
+GIVEN = {
+    "initiatives": scenes.initiatives,
+    "events": scenes.events,
+    "partners": scenes.partner,
+    "account": scenes.account,
+    "activity": scenes.audit_and_outbox,
 }
 
 
-def resolve(path: str, app, make_user) -> str:
+def resolve(path: str, app, make_user, user=None) -> str:
     names = {field for _, field, _, _ in string.Formatter().parse(path) if field}
-    return path.format(**{name: URL_VALUES[name](app, make_user) for name in names})
+    return path.format(**{name: URL_VALUES[name](app, make_user, user) for name in names})
 
 
-def log_in(page, email: str, password: str = PASSWORD) -> None:
-    """Log in through the form, as a person would."""
-    page.goto("/auth/login")
+def log_in(page, email: str, password: str = PASSWORD, then: str | None = None):
+    """Log in through the form, as a person would; ``then``: the page to land on (the form's
+    ``next``, one page load fewer). Returns the response of the page landed on."""
+    page.goto("/auth/login" + (f"?next={quote(then, safe='/')}" if then else ""))
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", password)
-    with page.expect_navigation():
+    with page.expect_navigation() as navigation:
         page.locator("main form button[type=submit]").click()
     assert "/auth/login" not in page.url, "log-in failed"
+    return navigation.value
 
 
 @pytest.mark.parametrize("target", PAGES, ids=[p.name for p in PAGES])
 def test_page_has_no_axe_violation(reused_page, target, app, make_user):
     page = reused_page
+    user = None
     if target.who:  # a long name and address: the layout must hold them on a phone
         user = make_user(LONG_EMAIL, role=target.who, name=LONG_NAME)
-        log_in(page, user.email)
-    response = page.goto(resolve(target.path, app, make_user))
+    if target.given:
+        GIVEN[target.given](app, make_user, user)
+    path = resolve(target.path, app, make_user, user)
+    response = log_in(page, user.email, then=path) if user else page.goto(path)
+    form = page.locator(target.form).first
     if target.expired:
-        page.locator("main form input[name=csrf_token]").evaluate("el => { el.value = 'stale'; }")
+        form.locator("input[name=csrf_token]").evaluate("el => { el.value = 'stale'; }")
     if target.submit:
         with page.expect_navigation() as navigation:
-            page.locator("main form[method=post] button[type=submit]").first.click()
+            form.locator("button[type=submit]").first.click()
         response = navigation.value
     assert response.status == target.status
     assert page.locator("html").get_attribute("lang") == page.lang

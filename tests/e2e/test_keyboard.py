@@ -124,7 +124,7 @@ def test_create_an_account_with_the_keyboard_only(app, open_page, lang, width):
 
 
 # Pages whose every focusable element is visited with Tab (header, content and footer).
-TAB_THROUGH = ["/", "/auth/register"]
+TAB_THROUGH = ["/", "/auth/register", "/initiatives", "/events"]
 
 
 @pytest.mark.parametrize("url", TAB_THROUGH)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e1ca0906ca84
+Revision ID: 81abc6bde227
 Revises: 
-Create Date: 2026-11-27 19:34:33.161283
+Create Date: 2026-11-27 19:50:05.655467
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import blagis.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = 'e1ca0906ca84'
+revision = '81abc6bde227'
 down_revision = None
 branch_labels = None
 depends_on = None
