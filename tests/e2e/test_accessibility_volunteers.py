@@ -94,18 +94,15 @@ def volunteer_world(app, user_id: int | None) -> dict:
         past_start = max(start - timedelta(days=7), start.replace(month=1, day=1, hour=10))
         served = mission(event(past_start, drop_in_count=6), "Préparer la salle")
         if user_id is not None:
-            if db.session.scalar(
-                select(VolunteerProfile).where(VolunteerProfile.user_id == user_id)
-            ) is None:
-                db.session.add(
-                    VolunteerProfile(
-                        user_id=user_id,
-                        skills=["accueil"],
-                        skills_other="",
-                        availability=["sat-morning"],
-                        contact_ok=True,
-                    )
+            db.session.add(  # the person is made just before: no profile yet
+                VolunteerProfile(
+                    user_id=user_id,
+                    skills=["accueil"],
+                    skills_other="",
+                    availability=["sat-morning"],
+                    contact_ok=True,
                 )
+            )
             db.session.add(
                 MissionSignup(
                     mission_id=served.id,
