@@ -17,8 +17,12 @@ from blagis.mail import queue_mail
 from blagis.mail.queue import text_to_html
 from blagis.mail.unsubscribe import make_token
 from blagis.mail.worker import OUTBOX_HEADER, backoff, run_once
-from blagis.models import AuditEntry, OutboxMessage, OutboxStatus, User, utcnow
+from blagis.models import AuditEntry, OutboxMessage, OutboxStatus, Registration, User, utcnow
+from tests import factories_events
 from tests.conftest import csrf_token_from
+
+make_event = factories_events.make_event
+add_registration = factories_events.add_registration
 
 # What the account_created template needs besides the user.
 CONFIRM = {"confirm_url": "http://blagis.test/auth/confirm/abc", "days": 7}
@@ -444,6 +448,92 @@ def test_genuine_token_for_essential_mail_or_missing_account_is_refused(app, cli
         db.session.rollback()
     assert client.post(f"/unsubscribe/{essential}").status_code == 400
     assert client.post(f"/unsubscribe/{ghost}").status_code == 400
+
+
+def reminder_links(app) -> dict[str, str]:
+    """Waiting reminders: recipient's registration id (from the dedup key) -> link."""
+    with app.app_context():
+        rows = db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
+        ).all()
+        return {m.dedup_key: m.unsubscribe_url for m in rows}
+
+
+def test_walk_in_reminder_has_its_own_link_and_following_it_stops_reminders(
+    app, client, smtp, make_event, add_registration
+):
+    from blagis.events.services import send_reminders
+
+    soon = make_event(title="Atelier CV", starts_at=utcnow() + timedelta(hours=20))
+    other = make_event(title="Café numérique", starts_at=utcnow() + timedelta(hours=30))
+    walk_in = add_registration(soon, name="Mme Diallo", email="diallo@example.org")
+    same_address = add_registration(other, name="Mme Diallo", email="diallo@example.org")
+    with app.app_context():
+        assert send_reminders() == 2
+        db.session.commit()
+    links = reminder_links(app)
+    url = links[f"event-reminder:{walk_in.id}"]
+    kept = links[f"event-reminder:{same_address.id}"]
+    assert url.startswith("http://blagis.test/unsubscribe/") and url.endswith("?lang=fr")
+    assert kept != url
+
+    path = url.removeprefix("http://blagis.test")
+    page = client.get(path)
+    assert page.status_code == 200 and "Atelier CV" in page.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Registration, walk_in.id).reminders_ok is True  # GET: no change
+    done = client.post(path)
+    assert done.status_code == 200 and "désinscrit" in done.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Registration, walk_in.id).reminders_ok is False
+        assert db.session.get(Registration, same_address.id).reminders_ok is True
+    # Its waiting reminder is dropped; the other registration's one goes, with its own link.
+    with app.app_context():
+        run_once()
+    [(rcpt, received)] = smtp.collector.messages
+    assert rcpt == ["diallo@example.org"]
+    assert received["List-Unsubscribe"] == f"<{kept}>"
+    assert received["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert kept in received.get_body(("plain",)).get_content()
+
+    with app.app_context():  # even without the dedup key, no later reminder for it
+        db.session.execute(sa.delete(OutboxMessage))
+        assert send_reminders() == 1
+        db.session.commit()
+    assert list(reminder_links(app)) == [f"event-reminder:{same_address.id}"]
+
+
+def test_forged_or_misused_walk_in_token_is_refused(app, client, make_event, add_registration):
+    from itsdangerous import URLSafeSerializer
+
+    walk_in = add_registration(make_event(), name="M. Petit", email="petit@example.org")
+    salt = "mail-unsubscribe-registration"
+    with app.app_context():
+        registration = db.session.get(Registration, walk_in.id)
+        genuine = make_token(registration, "reminder")
+        missions = make_token(registration, "mission_call")  # not something it can turn off
+    forged = URLSafeSerializer("not-the-secret", salt=salt).dumps(
+        {"r": walk_in.id, "c": "reminder"}
+    )
+    as_account = URLSafeSerializer(app.config["SECRET_KEY"], salt="mail-unsubscribe").dumps(
+        {"r": walk_in.id, "c": "reminder"}
+    )
+    assert genuine != make_token_for_account_like(app, walk_in.id)
+    for token in (forged, missions, as_account):
+        response = client.post(f"/unsubscribe/{token}?lang=fr")
+        assert response.status_code == 400
+        assert "lien de désinscription n’est pas valide" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Registration, walk_in.id).reminders_ok is True
+
+
+def make_token_for_account_like(app, row_id: int) -> str:
+    """The account token with the same id: the salts keep the two kinds apart."""
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(app.config["SECRET_KEY"], salt="mail-unsubscribe").dumps(
+        {"u": row_id, "c": "reminder"}
+    )
 
 
 def test_account_page_sets_preferences(app, client, auth, make_user, monkeypatch):

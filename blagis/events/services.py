@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -809,7 +809,10 @@ def send_reminders(now: datetime | None = None, hours: int = 48) -> int:
         .where(
             Registration.event_id.in_(list(by_id)),
             Registration.state.in_(ACTIVE_STATES),
-            or_(Registration.user_id.is_not(None), Registration.email.is_not(None)),
+            or_(
+                Registration.user_id.is_not(None),
+                and_(Registration.email.is_not(None), Registration.reminders_ok.is_(True)),
+            ),
         )
         .options(selectinload(Registration.user))
         .order_by(Registration.id)
@@ -833,6 +836,7 @@ def send_reminders(now: datetime | None = None, hours: int = 48) -> int:
             dedup_key=f"event-reminder:{registration.id}",
             category="reminder",
             user=user,
+            registration=registration if user is None else None,
         )
         queued += message is not None
     return queued

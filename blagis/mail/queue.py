@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from blagis.extensions import db
-from blagis.models import MailCategory, OutboxMessage, utcnow
+from blagis.models import MailCategory, OutboxMessage, Registration, utcnow
 
 # Non-essential categories and the User attribute that says whether the person wants them.
 NON_ESSENTIAL = {
@@ -25,15 +25,25 @@ NON_ESSENTIAL = {
     MailCategory.MISSION_CALL: "notify_missions",
 }
 
+# People registered by staff without an account: the Registration attribute, per category.
+REGISTRATION_PREFERENCES = {MailCategory.REMINDER: "reminders_ok"}
+
 _URL = re.compile(r"https?://[^\s<>\"']+")
 
 
-def wants(user, category: str) -> bool:
-    """False when ``user`` turned this kind of non-essential mail off."""
-    attribute = NON_ESSENTIAL.get(MailCategory(category))
-    if attribute is None or user is None:
+def preference(subscriber, category: str) -> str | None:
+    """The attribute of ``subscriber`` (a User or a Registration) that says whether it wants
+    this category of mail; None when the category cannot be turned off for it."""
+    table = REGISTRATION_PREFERENCES if isinstance(subscriber, Registration) else NON_ESSENTIAL
+    return table.get(MailCategory(category))
+
+
+def wants(subscriber, category: str) -> bool:
+    """False when ``subscriber`` (a User or a Registration) turned this kind of mail off."""
+    attribute = preference(subscriber, category)
+    if attribute is None or subscriber is None:
         return True
-    return bool(getattr(user, attribute, True))
+    return bool(getattr(subscriber, attribute, True))
 
 
 def _html_env():
@@ -108,15 +118,19 @@ def queue_mail(
     due_at: datetime | None = None,
     category: str = "essential",
     user=None,
+    registration=None,
 ) -> OutboxMessage | None:
     """Add a message to the outbox (the caller commits). Returns None when nothing is queued:
 
-    ``dedup_key`` was already queued, or ``user`` turned off this ``category`` of mail.
+    ``dedup_key`` was already queued, or the subscriber turned off this ``category`` of mail.
     ``category`` is ``essential`` (account, registrations, decisions) or a kind of
     non-essential mail (``reminder``, ``mission_call``) that carries an unsubscribe link.
+    The subscriber is ``user`` (an account) or, for someone staff registered without an
+    account, ``registration``: its preference is honoured and its own link is used.
     """
     category = MailCategory(category)
-    if user is not None and not wants(user, category):
+    subscriber = user if user is not None else registration
+    if subscriber is not None and not wants(subscriber, category):
         return None
     if dedup_key is not None:
         existing = db.session.scalar(
@@ -128,10 +142,14 @@ def queue_mail(
     context = dict(context or {})
     context.setdefault("base_url", current_app.config["BLAGIS_BASE_URL"])
     unsubscribe_url = None
-    if category in NON_ESSENTIAL and user is not None and getattr(user, "id", None):
+    if (
+        subscriber is not None
+        and preference(subscriber, category)
+        and getattr(subscriber, "id", None)
+    ):
         from blagis.mail.unsubscribe import unsubscribe_url as make_url
 
-        unsubscribe_url = make_url(user, category, locale)
+        unsubscribe_url = make_url(subscriber, category, locale)
     rendered = render_message(template, context, locale=locale, unsubscribe_url=unsubscribe_url)
     message = OutboxMessage(
         recipient=recipient,

@@ -1,66 +1,105 @@
-"""Signed unsubscribe links: no log-in needed, no expiry, one category per link."""
+"""Signed unsubscribe links: no log-in needed, no expiry, one category per link.
+
+Two kinds of subscriber carry their preferences: an account (``User.notify_*``) and a person
+staff registered without an account but with an e-mail (``Registration.reminders_ok``, for
+that registration's reminders). Each kind signs with its own salt, so a token of one kind is
+never read as the other.
+"""
+
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
+from sqlalchemy.orm import joinedload
 
 from blagis.extensions import db
-from blagis.models import MailCategory, OutboxMessage, OutboxStatus, User
+from blagis.mail.queue import preference
+from blagis.models import MailCategory, OutboxMessage, OutboxStatus, Registration, User
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="mail-unsubscribe")
+@dataclass(frozen=True)
+class _Kind:
+    model: type
+    salt: str
+    key: str  # payload key holding the row id
 
 
-def make_token(user: User, category: str) -> str:
-    return _serializer().dumps({"u": user.id, "c": str(MailCategory(category))})
+_KINDS = (
+    _Kind(User, "mail-unsubscribe", "u"),
+    _Kind(Registration, "mail-unsubscribe-registration", "r"),
+)
 
 
-def unsubscribe_url(user: User, category: str, locale: str) -> str:
+def _kind_of(subscriber) -> _Kind:
+    return next(kind for kind in _KINDS if isinstance(subscriber, kind.model))
+
+
+def _serializer(salt: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def make_token(subscriber: User | Registration, category: str) -> str:
+    kind = _kind_of(subscriber)
+    return _serializer(kind.salt).dumps({kind.key: subscriber.id, "c": str(MailCategory(category))})
+
+
+def unsubscribe_url(subscriber: User | Registration, category: str, locale: str) -> str:
     base = current_app.config["BLAGIS_BASE_URL"]
-    return f"{base}/unsubscribe/{make_token(user, category)}?lang={locale}"
+    return f"{base}/unsubscribe/{make_token(subscriber, category)}?lang={locale}"
 
 
-def read_token(token: str) -> tuple[User, MailCategory] | None:
-    """The account and category a genuine token names, else None (forged, garbled, stale)."""
-    from blagis.mail.queue import NON_ESSENTIAL
-
-    try:
-        data = _serializer().loads(token)
-        category = MailCategory(data["c"])
-        user_id = int(data["u"])
-    except (BadData, KeyError, TypeError, ValueError):
-        return None
-    if category not in NON_ESSENTIAL:
-        return None
-    user = db.session.get(User, user_id)
-    if user is None:
-        return None
-    return user, category
+def _load(kind: _Kind, row_id: int):
+    if kind.model is Registration:
+        registration = db.session.get(
+            Registration, row_id, options=[joinedload(Registration.event)]
+        )
+        # Erased contact details (privacy purge) or an account now: nothing to turn off here.
+        if registration is None or registration.email is None or registration.user_id:
+            return None
+        return registration
+    return db.session.get(kind.model, row_id)
 
 
-def unsubscribe(user: User, category: MailCategory) -> None:
+def read_token(token: str) -> tuple[User | Registration, MailCategory] | None:
+    """The subscriber and category a genuine token names, else None (forged, garbled, stale)."""
+    for kind in _KINDS:
+        try:
+            data = _serializer(kind.salt).loads(token)
+            category = MailCategory(data["c"])
+            row_id = int(data[kind.key])
+        except BadData:
+            continue  # maybe signed for the other kind
+        except (KeyError, TypeError, ValueError):
+            return None
+        subscriber = _load(kind, row_id)
+        if subscriber is None or preference(subscriber, category) is None:
+            return None  # gone, or essential mail (never turned off)
+        return subscriber, category
+    return None
+
+
+def unsubscribe(subscriber: User | Registration, category: MailCategory) -> None:
     """Turn one kind of non-essential mail off (the caller commits)."""
-    from blagis.mail.queue import NON_ESSENTIAL
-
-    setattr(user, NON_ESSENTIAL[category], False)
-    drop_waiting(user, category)
+    setattr(subscriber, preference(subscriber, category), False)
+    drop_waiting(subscriber, category)
     db.session.flush()
 
 
-def drop_waiting(user: User, category: MailCategory) -> int:
+def drop_waiting(subscriber: User | Registration, category: MailCategory) -> int:
     """Delete the not-yet-claimed messages of a category the person just turned off.
 
     A reminder queued before the change must not go out after it. Messages already being
-    sent are left alone.
+    sent are left alone. For a registration, only the messages carrying its own link: the
+    same address may have other registrations, or an account.
     """
-    result = db.session.execute(
-        sa.delete(OutboxMessage)
-        .where(
-            OutboxMessage.recipient == user.email,
-            OutboxMessage.category == category,
-            OutboxMessage.status == OutboxStatus.PENDING,
-        )
-        .execution_options(synchronize_session=False)
+    query = sa.delete(OutboxMessage).where(
+        OutboxMessage.recipient == subscriber.email,
+        OutboxMessage.category == category,
+        OutboxMessage.status == OutboxStatus.PENDING,
     )
+    if isinstance(subscriber, Registration):
+        link = f"/unsubscribe/{make_token(subscriber, category)}?"
+        query = query.where(OutboxMessage.unsubscribe_url.contains(link, autoescape=True))
+    result = db.session.execute(query.execution_options(synchronize_session=False))
     return result.rowcount

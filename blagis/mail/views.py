@@ -12,7 +12,7 @@ from blagis.extensions import csrf, db
 from blagis.mail import services
 from blagis.mail.forms import NotificationsForm
 from blagis.mail.unsubscribe import read_token, unsubscribe
-from blagis.models import MailCategory, OutboxMessage, OutboxStatus
+from blagis.models import MailCategory, OutboxMessage, OutboxStatus, Registration, User
 from blagis.permissions import login_required, staff_required
 
 bp = Blueprint("notifications", __name__)
@@ -24,6 +24,14 @@ def category_label(category: MailCategory) -> str:
         MailCategory.REMINDER: _("event reminders"),
         MailCategory.MISSION_CALL: _("messages about volunteer missions"),
     }.get(category, str(category))
+
+
+def subscriber_label(subscriber, category: MailCategory) -> str:
+    """What the link turns off: a kind of mail for an account, one event's reminders for a
+    person registered without an account."""
+    if isinstance(subscriber, Registration):
+        return _("reminders for “%(title)s”", title=subscriber.event.title)
+    return category_label(category)
 
 
 def may_see_outbox(user) -> bool:
@@ -81,14 +89,17 @@ def unsubscribe_view(token: str):
                 "choose which e-mail you receive on your account page."
             ),
         )
-    user, category = found
+    subscriber, category = found
+    label = subscriber_label(subscriber, category)
     if request.method == "POST":
-        unsubscribe(user, category)
+        unsubscribe(subscriber, category)
         db.session.commit()
-        return render_template("notifications/unsubscribed.html", category=category_label(category))
-    return render_template(
-        "notifications/unsubscribe.html", category=category_label(category), token=token
-    )
+        return render_template(
+            "notifications/unsubscribed.html",
+            category=label,
+            account=isinstance(subscriber, User),
+        )
+    return render_template("notifications/unsubscribe.html", category=label, token=token)
 
 
 VISIBLE = (OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.SENDING)

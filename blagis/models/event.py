@@ -146,6 +146,8 @@ class Registration(Base):
     name: Mapped[str | None] = mapped_column(sa.String(120), nullable=True)
     phone: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
     email: Mapped[str | None] = mapped_column(sa.String(254), nullable=True)
+    # Reminders wanted by a person without an account (turned off by the signed link in one).
+    reminders_ok: Mapped[bool] = mapped_column(default=True, nullable=False)
     seats: Mapped[int] = mapped_column(default=1, nullable=False)
     state: Mapped[RegistrationState] = mapped_column(enum_type(RegistrationState), nullable=False)
     # None: not taken yet.

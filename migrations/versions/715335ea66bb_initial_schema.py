@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 81abc6bde227
+Revision ID: 715335ea66bb
 Revises: 
-Create Date: 2026-11-27 19:50:05.655467
+Create Date: 2026-11-27 19:55:16.326885
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import blagis.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '81abc6bde227'
+revision = '715335ea66bb'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -332,6 +332,7 @@ def upgrade():
     sa.Column('name', sa.String(length=120), nullable=True),
     sa.Column('phone', sa.String(length=40), nullable=True),
     sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('reminders_ok', sa.Boolean(), nullable=False),
     sa.Column('seats', sa.Integer(), nullable=False),
     sa.Column('state', sa.Enum('confirmed', 'waitlisted', 'cancelled', name='registrationstate', native_enum=False, length=32), nullable=False),
     sa.Column('attended', sa.Boolean(), nullable=True),
