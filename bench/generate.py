@@ -361,7 +361,7 @@ def generate(app, scale: int, seed: int = 2026) -> dict:
             else:
                 state, cancelled_at = "waitlisted", None
             attended = (rng.random() < 0.85) if (past and state == "confirmed") else None
-            regs.append((i, uid, seats, state, attended, created, cancelled_at))
+            regs.append((i, uid, seats, state, attended, created, cancelled_at, True))
     w.write(
         "events",
         [
@@ -387,7 +387,16 @@ def generate(app, scale: int, seed: int = 2026) -> dict:
     w.write("event_objectives", ["event_id", "objective_id"], iter(event_links))
     w.write(
         "registrations",
-        ["event_id", "user_id", "seats", "state", "attended", "created_at", "cancelled_at"],
+        [
+            "event_id",
+            "user_id",
+            "seats",
+            "state",
+            "attended",
+            "created_at",
+            "cancelled_at",
+            "reminders_ok",
+        ],
         iter(regs),
     )
     del event_rows, event_links, regs
