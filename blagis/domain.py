@@ -17,3 +17,21 @@ def apply_to_form(form, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def commit_or_form_error(form, action) -> bool:
+    """Run a business rule and commit the request's one transaction.
+
+    On a broken rule the change is rolled back and the message lands on its form field, so
+    every form view answers the same way: True to go on (redirect), False to show the form.
+    """
+    from blagis.extensions import db
+
+    try:
+        action()
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        apply_to_form(form, error)
+        return False
+    return True

@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from blagis.domain import DomainError, apply_to_form
+from blagis.domain import DomainError, apply_to_form, commit_or_form_error
 from blagis.events import services
 from blagis.events.forms import (
     AttendanceForm,
@@ -146,23 +146,21 @@ def edit(event_id: int):
     status = 200
     if form.validate_on_submit():
         require_commune_scope(form.commune.data)
-        try:
-            services.update_event(
+        saved = commit_or_form_error(
+            form,
+            lambda: services.update_event(
                 _me(),
                 event.id,
                 form.to_data(),
                 form.objectives.data,
                 cancelled=bool(form.cancelled.data),
                 whole_series=form.apply_to.data == "series",
-            )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-            status = 422
-        else:
+            ),
+        )
+        if saved:
             flash(_("The event is saved."), "success")
             return redirect(url_for("events_staff.registrations", event_id=event_id))
+        status = 422
     elif request.method == "POST":
         status = 422
     if status != 200:
@@ -349,16 +347,13 @@ def partners():
     form = PartnerForm()
     status = 200
     if form.validate_on_submit():
-        try:
-            services.save_partner(_me(), None, form.name.data, form.website.data)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-            status = 422
-        else:
+        saved = commit_or_form_error(
+            form, lambda: services.save_partner(_me(), None, form.name.data, form.website.data)
+        )
+        if saved:
             flash(_("The organiser is added."), "success")
             return redirect(url_for("events_staff.partners"))
+        status = 422
     elif request.method == "POST":
         status = 422
     return render_template(
@@ -373,16 +368,13 @@ def edit_partner(partner_id: int):
     form = PartnerForm(obj=partner)
     status = 200
     if form.validate_on_submit():
-        try:
-            services.save_partner(_me(), partner, form.name.data, form.website.data)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-            status = 422
-        else:
+        saved = commit_or_form_error(
+            form, lambda: services.save_partner(_me(), partner, form.name.data, form.website.data)
+        )
+        if saved:
             flash(_("The organiser is saved."), "success")
             return redirect(url_for("events_staff.partners"))
+        status = 422
     elif request.method == "POST":
         status = 422
     return render_template("events/staff/partner_edit.html", form=form, partner=partner), status
