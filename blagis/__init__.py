@@ -47,7 +47,7 @@ def register_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from blagis import auth, dbtuning, i18n, security
+    from blagis import auth, dbtuning, i18n, pagecache, security
     from blagis.extensions import csrf, db, login_manager, migrate
 
     dbtuning.init_app(app)
@@ -58,6 +58,7 @@ def register_extensions(app: Flask) -> None:
     auth.init_login(app)
     i18n.init_app(app)
     security.init_app(app)
+    pagecache.init_app(app)
 
 
 def _migrations_dir() -> str:

@@ -20,6 +20,7 @@ ENV_KEYS = (
     "RATELIMIT_ENABLED",
     "BLAGIS_ACCESSIBILITY_CONTACT",
     "BLAGIS_TRUSTED_PROXIES",
+    "PAGE_CACHE_SECONDS",
 )
 
 
@@ -84,6 +85,11 @@ def load_config(app, overrides: dict | None = None) -> None:
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+        # Anonymous public pages kept in each worker's memory while unchanged (blagis.pagecache);
+        # the age limit bounds what only the clock changes. 0 turns the cache off.
+        PAGE_CACHE_SECONDS=30,
+        PAGE_CACHE_MAX_ENTRIES=2000,
+        PAGE_CACHE_MAX_BYTES=64 * 1024 * 1024,
     )
     app.config.update(env)
     app.config.update(overrides)
@@ -106,6 +112,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     app.config["MAIL_USE_TLS"] = _bool(app.config["MAIL_USE_TLS"])
     app.config["MAIL_MAX_ATTEMPTS"] = max(1, int(app.config["MAIL_MAX_ATTEMPTS"]))
     app.config["BLAGIS_RETENTION_MONTHS"] = int(app.config["BLAGIS_RETENTION_MONTHS"])
+    app.config["PAGE_CACHE_SECONDS"] = max(0, int(app.config["PAGE_CACHE_SECONDS"]))
     app.config["BLAGIS_TRUSTED_PROXIES"] = max(0, int(app.config["BLAGIS_TRUSTED_PROXIES"]))
     base_url = app.config["BLAGIS_BASE_URL"].rstrip("/")
     app.config["BLAGIS_BASE_URL"] = base_url

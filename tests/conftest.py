@@ -17,7 +17,7 @@ from blagis.models import Role, User
 
 PASSWORD = "correct horse battery"  # noqa: S105 - test accounts only
 # Tables kept between tests (the contract is reloaded, an upsert, after each test).
-KEPT_TABLES = {"alembic_version", "communes"}
+KEPT_TABLES = {"alembic_version", "communes", "content_generations"}
 
 
 def database_url(tmp_path_factory) -> str:
@@ -84,6 +84,10 @@ def empty_tables(app) -> None:
             for table in reversed(db.metadata.sorted_tables):
                 if table.name not in KEPT_TABLES:
                     conn.execute(table.delete())
+            # The rows went without the ORM, so no counter moved: move them all, so that no
+            # app (this one, or a test server's) serves a page of the previous test.
+            generations = db.metadata.tables["content_generations"]
+            conn.execute(generations.update().values(value=generations.c.value + 1))
         from blagis.objectives.services import load_contract
 
         load_contract()
@@ -188,7 +192,11 @@ class QueryCounter:
 
 @pytest.fixture
 def count_queries(app):
-    """``with count_queries() as q: client.get(...)``; then ``q.count`` is the SQL queries run."""
+    """``with count_queries() as q: client.get(...)``; then ``q.count`` is the SQL queries run.
+
+    The page cache is off while counting: the counts are those of rendering the page (a page
+    served from the cache runs one query, tests/test_pagecache.py checks that).
+    """
 
     @contextmanager
     def counting():
@@ -201,9 +209,12 @@ def count_queries(app):
         with app.app_context():
             engine = db.engine
         sa.event.listen(engine, "before_cursor_execute", before)
+        cache_seconds = app.config["PAGE_CACHE_SECONDS"]
+        app.config["PAGE_CACHE_SECONDS"] = 0
         try:
             yield counter
         finally:
+            app.config["PAGE_CACHE_SECONDS"] = cache_seconds
             sa.event.remove(engine, "before_cursor_execute", before)
 
     return counting

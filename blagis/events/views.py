@@ -28,6 +28,7 @@ from blagis.events.ics import event_calendar, feed_calendar
 from blagis.extensions import db
 from blagis.models import ACTIVE_STATES, Event, EventKind, Registration, RegistrationState, utcnow
 from blagis.objectives.services import subtree_codes
+from blagis.pagecache import cached_page
 from blagis.permissions import login_required
 from blagis.ratelimits import limit
 from blagis.templating import communes
@@ -85,6 +86,7 @@ def _filter_args(filters: dict) -> dict:
 
 
 @bp.route("")
+@cached_page("events", "contract")
 def index():
     filters = listing_filters()
     page = _int_arg("page", 1, 1, 10000)
@@ -166,6 +168,7 @@ def _detail_context(event: Event, form: RegisterForm | None = None) -> dict:
 
 
 @bp.route("/<int:event_id>")
+@cached_page("events", "contract")
 def detail(event_id: int):
     event = _load_or_404(event_id)
     return render_template("events/detail.html", **_detail_context(event))
@@ -258,6 +261,7 @@ def event_json(event: Event, counts: services.Counts) -> dict:
 
 
 @api_bp.route("/events")
+@cached_page("events", "contract")
 def api_events():
     filters = listing_filters()
     page = _int_arg("page", 1, 1, 100000)

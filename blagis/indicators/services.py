@@ -31,6 +31,7 @@ from blagis.models import (
     event_objectives,
     utcnow,
 )
+from blagis.pagecache import memoize
 from blagis.timeutils import PARIS, year_bounds
 
 FIRST_YEAR = 2024  # the platform's first year: charts start here
@@ -257,9 +258,19 @@ def _volunteer_query(missions, signups, years, commune, roots) -> dict:
 def compute(
     years: list[int] | int, commune: str | None = None, roots: list[str] | None = None
 ) -> dict[int, dict[str, Figures]]:
-    """``{year: {code: Figures}}`` for every node (or only ``roots``) — five queries in all."""
+    """``{year: {code: Figures}}`` for every node (or only ``roots``) — five queries in all.
+
+    Kept in memory until something the figures count changes (``blagis.pagecache``): the tree
+    page, node pages and the report ask for the same figures again and again. The result is
+    shared: callers read it and never change it.
+    """
     years = [years] if isinstance(years, int) else sorted(years)
     years = list(range(years[0], years[-1] + 1))
+    key = ("indicators", tuple(years), commune, tuple(roots) if roots is not None else None)
+    return memoize(("contract",), key, lambda: _compute(years, commune, roots))
+
+
+def _compute(years: list[int], commune: str | None, roots: list[str] | None):
     result: dict[int, dict[str, Figures]] = {y: {} for y in years}
 
     def figures(root: str, year) -> Figures:

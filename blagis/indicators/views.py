@@ -6,6 +6,7 @@ import io
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
 from blagis.domain import DomainError, apply_to_form
@@ -15,6 +16,7 @@ from blagis.i18n import current_locale
 from blagis.indicators import services
 from blagis.indicators.forms import TargetForm
 from blagis.objectives.services import all_nodes, build_tree, get_node
+from blagis.pagecache import ALL, memoize
 from blagis.permissions import require_commune_scope, staff_required
 from blagis.templating import commune_choices, communes
 
@@ -43,21 +45,43 @@ def target_form(year: int, commune: str | None, formdata=None) -> TargetForm:
     return form
 
 
+def report_body(year: int, commune: str | None) -> Markup:
+    """The report itself, rendered once per year, commune and language until the data changes.
+
+    It is the same for every staff member and costs tens of milliseconds to build (58 nodes, each
+    with its figures, targets, activities and answers); the page around it holds what is
+    personal (the target form and its CSRF token).
+    """
+
+    def render() -> Markup:
+        nodes = all_nodes()
+        return Markup(
+            render_template(
+                "indicators/_report_body.html",
+                year=year,
+                commune=commune,
+                tree=build_tree(nodes),
+                figures=services.for_year(year, commune),
+                targets={
+                    code: values
+                    for (_year, code), values in services.targets_for([year], commune).items()
+                },
+                events=services.events_held(year, commune),
+                answered=services.initiatives_answered(year, commune),
+                labels=services.INDICATORS,
+                empty=services.Figures(),
+            )
+        )
+
+    return memoize(ALL, ("report", year, commune, current_locale()), render)
+
+
 def report_context(year: int, commune: str | None, form: TargetForm | None = None) -> dict:
-    """Everything the report shows, in a fixed number of queries whatever the data."""
-    nodes = all_nodes()
+    """Everything the report page shows, in a fixed number of queries whatever the data."""
     return {
         "year": year,
         "commune": commune,
-        "tree": build_tree(nodes),
-        "figures": services.for_year(year, commune),
-        "targets": {
-            code: values for (_year, code), values in services.targets_for([year], commune).items()
-        },
-        "events": services.events_held(year, commune),
-        "answered": services.initiatives_answered(year, commune),
-        "labels": services.INDICATORS,
-        "empty": services.Figures(),
+        "body": report_body(year, commune),
         "form": form or target_form(year, commune),
         "years": list(range(services.FIRST_YEAR, services.current_year() + 2)),
     }

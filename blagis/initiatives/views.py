@@ -29,6 +29,7 @@ from blagis.initiatives.text import render_plain
 from blagis.models import Initiative, InitiativeObjective, ModerationState, PublicStatus
 from blagis.objectives import views as objective_views
 from blagis.objectives.services import objective_choices
+from blagis.pagecache import cached_page
 from blagis.permissions import login_required, require_commune_scope, staff_required
 from blagis.ratelimits import limit
 from blagis.templating import commune_choices, commune_name
@@ -96,6 +97,7 @@ def _pages_window(pagination) -> list[int | None]:
 
 
 @bp.route("")
+@cached_page("initiatives", "contract")
 def index():
     filters = services.ListFilters.from_args(request.args)
     page = services.read_page(request.args)
@@ -172,6 +174,7 @@ def _show(initiative: Initiative, report_form: ReportForm | None = None, status:
 
 
 @bp.route("/<int(max=2147483647):id>")
+@cached_page("initiatives", "contract")
 def show(id: int):
     return _show(get_visible_or_404(id))
 
@@ -408,6 +411,7 @@ def initiative_json(initiative: Initiative) -> dict:
 
 
 @api_bp.route("/initiatives")
+@cached_page("initiatives", "contract")
 def api_index():
     filters = services.ListFilters.from_args(request.args)
     page = services.read_page(request.args)

@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from blagis import sections
 from blagis.extensions import db
+from blagis.pagecache import cached_page
 
 bp = Blueprint("main", __name__)
 
@@ -15,6 +16,7 @@ AXE_CORE_VERSION = "4.14.1"
 
 
 @bp.route("/")
+@cached_page()
 def index():
     blocks = sections.render_data(sections.HOME)
     return render_template("main/index.html", blocks=blocks)

@@ -13,6 +13,7 @@ from blagis.models.event import (
     SeriesFrequency,
     event_objectives,
 )
+from blagis.models.generation import ContentGeneration
 from blagis.models.indicator import Target
 from blagis.models.initiative import (
     Initiative,
@@ -51,6 +52,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Commune",
+    "ContentGeneration",
     "MailCategory",
     "Initiative",
     "InitiativeObjective",

@@ -7,6 +7,7 @@ from blagis.i18n import current_locale
 from blagis.indicators import services as indicators
 from blagis.indicators.charts import bar_chart
 from blagis.objectives import services
+from blagis.pagecache import cached_page
 
 bp = Blueprint("objectives", __name__)
 api_bp = Blueprint("objectives_api", __name__)
@@ -16,6 +17,7 @@ NODE_SECTIONS: list[sections.Section] = []
 
 
 @bp.route("")
+@cached_page()
 def index():
     nodes = services.all_nodes()
     year = indicators.current_year()
@@ -28,6 +30,7 @@ def index():
 
 
 @bp.route("/<code>")
+@cached_page()
 def node(code: str):
     node = services.get_node(code)
     if node is None:
@@ -89,6 +92,7 @@ def _int_arg(name: str, default: int, lo: int, hi: int) -> int:
 
 
 @api_bp.route("/objectives")
+@cached_page()
 def api_objectives():
     """The tree, paginated by theme, each node with its figures for ``year`` (and commune)."""
     locale = current_locale()

@@ -1,0 +1,275 @@
+"""Rendered public pages and computed figures, kept until the data they show changes.
+
+Most visits are anonymous reads of a few pages (home, lists, an initiative, an event, the
+contract tree). Rendering them costs far more than serving them, so an anonymous visitor's page
+is kept in the worker's memory and served again to the next anonymous visitor, as long as:
+
+- nothing it shows has changed: each page names the *domains* it shows (``events``,
+  ``initiatives``, ``contract``); every committed change to a table of a domain bumps that
+  domain's counter in the database (``content_generations``), in the change's own transaction,
+  and a page is served from memory only while the counters read before rendering it are still
+  the current ones. One small query per hit, exact across workers and instances;
+- it is younger than ``PAGE_CACHE_SECONDS`` (what the clock changes: "upcoming", "this week");
+- the visitor is anonymous, has no message waiting (flash), and the page set no cookie and
+  holds no form token (a CSRF token belongs to one visitor's session).
+
+Logged-in visitors always get a fresh page (it shows their own state). ``memoize`` keeps
+computed values (the yearly indicators) under the same rule, for every visitor.
+"""
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import current_app, g, request, session
+from flask_login import current_user
+from sqlalchemy.orm import Session
+
+from blagis.extensions import db
+from blagis.models.generation import DOMAINS, ContentGeneration
+
+ALL = frozenset(DOMAINS)
+# Which domains a change to a table touches. A table not listed touches every domain (safe);
+# the tables listed with no domain are never shown on public pages.
+TABLE_DOMAINS: dict[str, frozenset[str]] = {
+    "content_generations": frozenset(),
+    "outbox_messages": frozenset(),
+    "audit_entries": frozenset(),
+    "volunteer_profiles": frozenset(),
+    "events": frozenset({"events", "contract"}),
+    "event_series": frozenset({"events"}),
+    "partners": frozenset({"events"}),
+    "registrations": frozenset({"events", "contract"}),
+    "event_objectives": frozenset({"events", "contract"}),
+    "missions": frozenset({"events", "contract"}),
+    "mission_signups": frozenset({"events", "contract"}),
+    "initiatives": frozenset({"initiatives", "contract"}),
+    "initiative_status_changes": frozenset({"initiatives"}),
+    "initiative_supports": frozenset({"initiatives", "contract"}),
+    "initiative_reports": frozenset(),
+    "initiative_objectives": frozenset({"initiatives", "contract"}),
+    "objective_nodes": ALL,
+    "indicator_targets": frozenset({"contract"}),
+}
+# Columns of users that public pages show (authors' names, answers signed by role); log-in
+# bookkeeping and preferences change nothing anyone else sees.
+PUBLIC_USER_COLUMNS = frozenset({"display_name", "role", "commune_code"})
+INFO_KEY = "blagis_changed_domains"
+
+
+# --- what changed ------------------------------------------------------------------------------
+
+
+def _domains_of_object(obj, is_update: bool) -> frozenset[str]:
+    table = getattr(obj, "__tablename__", None)
+    if table == "users":
+        if not is_update:
+            return ALL
+        state = sa.inspect(obj)
+        changed = {a.key for a in state.attrs if a.history.has_changes()}
+        return ALL if changed & PUBLIC_USER_COLUMNS else frozenset()
+    return TABLE_DOMAINS.get(table, ALL)
+
+
+def _note(session: Session, domains: frozenset[str]) -> None:
+    if domains:
+        session.info.setdefault(INFO_KEY, set()).update(domains)
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    for obj in session.new:
+        _note(session, _domains_of_object(obj, False))
+    for obj in session.deleted:
+        _note(session, _domains_of_object(obj, False))
+    for obj in session.dirty:
+        if session.is_modified(obj):
+            _note(session, _domains_of_object(obj, True))
+
+
+def _on_execute(state) -> None:
+    """Bulk ``insert()/update()/delete()`` statements bypass the flush: note them here."""
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    name = getattr(table, "name", None)
+    _note(state.session, TABLE_DOMAINS.get(name, ALL))
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()  # the commit's own flush comes after this hook: note its changes now
+    domains = session.info.pop(INFO_KEY, None)
+    if domains:
+        session.execute(
+            sa.update(ContentGeneration)
+            .where(ContentGeneration.name.in_(sorted(domains)))
+            .values(value=ContentGeneration.value + 1)
+        )
+
+
+def _forget(session: Session, *args) -> None:
+    session.info.pop(INFO_KEY, None)
+
+
+_installed = False
+
+
+def install_listeners() -> None:
+    """Watch every session of the app (once per process)."""
+    global _installed
+    if _installed:
+        return
+    from flask_sqlalchemy.session import Session as FlaskSession
+
+    sa.event.listen(FlaskSession, "after_flush", _after_flush)
+    sa.event.listen(FlaskSession, "do_orm_execute", _on_execute)
+    sa.event.listen(FlaskSession, "before_commit", _before_commit)
+    sa.event.listen(FlaskSession, "after_rollback", _forget)
+    _installed = True
+
+
+# --- the store ---------------------------------------------------------------------------------
+
+
+class Store:
+    """A bounded least-recently-used map, shared by the threads of one worker."""
+
+    def __init__(self, max_entries: int, max_bytes: int):
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._data: OrderedDict = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            item = self._data.get(key)
+            if item is not None:
+                self._data.move_to_end(key)
+            return item
+
+    def put(self, key, value, size: int) -> None:
+        if size > self.max_bytes // 4:
+            return
+        with self._lock:
+            old = self._data.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._data[key] = (value, size)
+            self._bytes += size
+            while self._data and (
+                len(self._data) > self.max_entries or self._bytes > self.max_bytes
+            ):
+                _, (_, gone) = self._data.popitem(last=False)
+                self._bytes -= gone
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+            self._bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def store() -> Store:
+    return current_app.extensions["blagis_pagecache"]
+
+
+def enabled() -> bool:
+    return current_app.config["PAGE_CACHE_SECONDS"] > 0
+
+
+def generations(domains: frozenset[str]) -> tuple | None:
+    """The current counters of these domains (one query per request, whatever the domains).
+
+    None when a counter row is missing (a database not built by the migrations): nothing is
+    then served from memory, since nothing could tell when it went stale.
+    """
+    known = g.get("blagis_generations")
+    if known is None:
+        rows = db.session.execute(sa.select(ContentGeneration.name, ContentGeneration.value))
+        known = g.blagis_generations = dict(rows.all())
+    if not domains <= known.keys():
+        return None
+    return tuple(known[name] for name in sorted(domains))
+
+
+def memoize(domains, key: tuple, compute: Callable):
+    """``compute()``, or the value computed earlier for ``key`` if its domains have not changed."""
+    if not enabled():
+        return compute()
+    current = generations(frozenset(domains))
+    if current is None:
+        return compute()
+    full_key = ("memo", key, current)
+    item = store().get(full_key)
+    now = time.monotonic()
+    if item is not None and item[0][0] > now:
+        return item[0][1]
+    value = compute()
+    store().put(full_key, (now + current_app.config["PAGE_CACHE_SECONDS"], value), 1)
+    return value
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+def _anonymous_without_messages() -> bool:
+    return not current_user.is_authenticated and "_flashes" not in session
+
+
+def cached_page(*domains: str):
+    """Serve the view's page from memory to anonymous visitors while its domains are unchanged."""
+    wanted = frozenset(domains) or ALL
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not (
+                enabled() and request.method in ("GET", "HEAD") and _anonymous_without_messages()
+            ):
+                return view(*args, **kwargs)
+            from blagis.i18n import current_locale
+
+            current = generations(wanted)
+            if current is None:
+                return view(*args, **kwargs)
+            key = ("page", request.full_path, current_locale(), current)
+            now = time.monotonic()
+            item = store().get(key)
+            if item is not None and item[0][0] > now:
+                _, body, status, headers = item[0]
+                response = current_app.response_class(body, status=status, headers=headers)
+                return response.make_conditional(request)
+            response = current_app.make_response(view(*args, **kwargs))
+            if (
+                response.status_code == 200
+                and not session.modified
+                and "csrf_token" not in g  # a form's token belongs to this visitor's session
+                and not response.direct_passthrough
+                and not response.is_streamed
+            ):
+                body = response.get_data()
+                headers = [
+                    (k, v)
+                    for k, v in response.headers.items()
+                    if k.lower() in ("content-type", "etag", "cache-control", "vary",
+                                     "content-disposition", "last-modified")
+                ]  # fmt: skip
+                ttl = now + current_app.config["PAGE_CACHE_SECONDS"]
+                store().put(key, (ttl, body, 200, headers), len(body))
+            return response
+
+        return wrapper
+
+    return decorate
+
+
+def init_app(app) -> None:
+    app.extensions["blagis_pagecache"] = Store(
+        app.config["PAGE_CACHE_MAX_ENTRIES"], app.config["PAGE_CACHE_MAX_BYTES"]
+    )
+    install_listeners()

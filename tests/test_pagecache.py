@@ -1,0 +1,271 @@
+"""The page cache: anonymous pages served from memory, never once the data they show changed."""
+
+import pytest
+import sqlalchemy as sa
+
+from blagis import create_app, pagecache
+from blagis.extensions import db
+from blagis.models import (
+    ContentGeneration,
+    Event,
+    ObjectiveNode,
+    Registration,
+    RegistrationState,
+    Target,
+    User,
+)
+from tests import conftest, factories_events
+from tests.conftest import PASSWORD, csrf_token_from
+
+make_event = factories_events.make_event
+
+
+def counters(app) -> dict[str, int]:
+    with app.app_context():
+        rows = db.session.execute(sa.select(ContentGeneration.name, ContentGeneration.value))
+        values = dict(rows.all())
+        db.session.remove()
+    return values
+
+
+def queries_of(app, client, path: str) -> tuple[int, str]:
+    """(SQL statements run, page text) of one request, counted with the cache left as it is."""
+    seen: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        response = client.get(path)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(seen), response.get_data(as_text=True)
+
+
+def rename(app, event_id: int, title: str) -> None:
+    with app.app_context():
+        db.session.get(Event, event_id).title = title
+        db.session.commit()
+        db.session.remove()
+
+
+def test_second_anonymous_visit_is_served_from_memory(app, client, make_event):
+    event = make_event(title="Atelier vélo")
+    for path in ("/", "/events", f"/events/{event.id}", "/objectives", "/api/v1/events"):
+        first, page = queries_of(app, client, path)
+        again, page_again = queries_of(app, client, path)
+        assert again == 1 < first, path  # only the counters are read
+        assert page_again == page
+
+
+def test_a_committed_change_shows_at_once(app, client, make_event):
+    event = make_event(title="Atelier vélo")
+    assert "Atelier vélo" in client.get("/events").get_data(as_text=True)
+    assert "Atelier vélo" in client.get(f"/events/{event.id}").get_data(as_text=True)
+    rename(app, event.id, "Atelier couture")
+    assert "Atelier couture" in client.get("/events").get_data(as_text=True)
+    assert "Atelier couture" in client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Atelier couture" in client.get("/api/v1/events").get_data(as_text=True)
+
+
+def test_bulk_statements_count_as_changes(app, client, make_event):
+    event = make_event(title="Atelier vélo")
+    client.get("/events")
+    with app.app_context():
+        db.session.execute(sa.update(Event).where(Event.id == event.id).values(title="Repair café"))
+        db.session.commit()
+        db.session.remove()
+    assert "Repair café" in client.get("/events").get_data(as_text=True)
+
+
+def test_places_left_follow_registrations(app, client, make_event, make_user):
+    event = make_event(capacity=3)
+    path = f"/events/{event.id}"
+    before = client.get(path).get_data(as_text=True)
+    user = make_user()
+    with app.app_context():
+        db.session.add(
+            Registration(
+                event_id=event.id, user_id=user.id, seats=3, state=RegistrationState.CONFIRMED
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+    after = client.get(path).get_data(as_text=True)
+    assert after != before
+
+
+def test_only_the_domains_touched_move(app, make_event, make_user):
+    start = counters(app)
+    event = make_event()
+    moved = counters(app)
+    assert moved["events"] == start["events"] + 1
+    assert moved["contract"] == start["contract"] + 1  # the figures count events
+    assert moved["initiatives"] == start["initiatives"]
+    # Log-in bookkeeping (last log-in, failures) is not shown to anyone else: nothing moves.
+    user = make_user()
+    quiet = counters(app)
+    client = app.test_client()
+    assert (
+        client.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code
+        == 302
+    )
+    client.post("/auth/login", data={"email": user.email, "password": "wrong password!"})
+    assert counters(app) == quiet
+    assert event.id
+
+
+def test_a_rolled_back_change_moves_nothing(app, make_event):
+    event = make_event()
+    start = counters(app)
+    with app.app_context():
+        db.session.get(Event, event.id).title = "Jamais enregistré"
+        db.session.flush()
+        db.session.rollback()
+        db.session.remove()
+    assert counters(app) == start
+
+
+def test_logged_in_visitors_always_get_a_fresh_page(app, client, auth, make_event, make_user):
+    event = make_event()
+    path = f"/events/{event.id}"
+    anonymous = client.get(path).get_data(as_text=True)
+    user = make_user(name="Camille")
+    auth.login_as(user)
+    n, page = queries_of(app, client, path)
+    assert n > 1 and page != anonymous  # the page knows who is there
+    n_again, _ = queries_of(app, client, path)
+    assert n_again > 1  # nor is a logged-in page kept
+
+
+def test_languages_are_kept_apart(client, make_event):
+    make_event()
+    french = client.get("/events", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    english = client.get("/events", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'lang="fr"' in french and 'lang="en"' in english
+
+
+def test_a_waiting_message_is_never_replaced_by_a_kept_page(app, client, make_event):
+    make_event()
+    client.get("/events")
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Message en attente")]
+    assert "Message en attente" in client.get("/events").get_data(as_text=True)
+
+
+def test_pages_setting_a_cookie_are_not_kept(app, client, make_event):
+    make_event()
+    response = client.get("/events?lang=en")  # remembers the language in the session
+    assert "Set-Cookie" in response.headers
+    n, _ = queries_of(app, app.test_client(), "/events?lang=en")
+    assert n > 1
+
+
+def test_pages_with_a_form_token_are_not_kept(database):
+    """A visitor who already has a CSRF token in the session: the page would carry it."""
+    from flask_wtf.csrf import generate_csrf
+
+    other = create_app(conftest.test_config(database))
+
+    @other.route("/__test__/form")
+    @pagecache.cached_page("events")
+    def form_page():
+        return f'<input name="csrf_token" value="{generate_csrf()}">'
+
+    first, second = other.test_client(), other.test_client()
+    first.get("/__test__/form")  # the session now holds the first visitor's token
+    mine = csrf_token_from(first.get("/__test__/form").get_data(as_text=True))
+    theirs = csrf_token_from(second.get("/__test__/form").get_data(as_text=True))
+    assert mine != theirs
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_age_limit(app, client, make_event, monkeypatch):
+    make_event()
+    client.get("/events")
+    assert queries_of(app, client, "/events")[0] == 1
+    now = pagecache.time.monotonic()
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: now + 31)
+    assert queries_of(app, client, "/events")[0] > 1
+
+
+def test_turned_off(app, client, make_event, monkeypatch):
+    make_event()
+    monkeypatch.setitem(app.config, "PAGE_CACHE_SECONDS", 0)
+    client.get("/events")
+    assert queries_of(app, client, "/events")[0] > 1
+
+
+def test_etag_still_answers_304(client, make_event):
+    make_event()
+    first = client.get("/api/v1/events")
+    again = client.get("/api/v1/events", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_another_instance_sees_the_change(app, database, make_event):
+    """Two apps (two workers or servers) on one database: a change made by one shows on both."""
+    other = create_app(conftest.test_config(database))
+    event = make_event(title="Atelier vélo")
+    one, two = app.test_client(), other.test_client()
+    assert "Atelier vélo" in one.get("/events").get_data(as_text=True)
+    assert "Atelier vélo" in two.get("/events").get_data(as_text=True)
+    with other.app_context():
+        db.session.get(Event, event.id).title = "Atelier couture"
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    assert "Atelier couture" in one.get("/events").get_data(as_text=True)
+
+
+def test_report_figures_follow_targets(app, client, auth, make_user):
+    staff = make_user(role="admin", scope=None)
+    auth.login_as(staff)
+    year = 2026
+    page = client.get(f"/staff/report?year={year}").get_data(as_text=True)
+    with app.app_context():
+        node = db.session.scalar(sa.select(ObjectiveNode).where(ObjectiveNode.code == "1"))
+        db.session.add(
+            Target(node_id=node.id, year=year, indicator="events", value=987, commune_code=None)
+        )
+        db.session.commit()
+        db.session.remove()
+    again = client.get(f"/staff/report?year={year}").get_data(as_text=True)
+    assert "987" in again and "987" not in page
+
+
+def test_unknown_counters_turn_the_cache_off(app, client, make_event):
+    """A database built without the migrations' rows: every page is rendered, none kept."""
+    make_event()
+    with app.app_context():
+        db.session.execute(sa.delete(ContentGeneration))
+        db.session.commit()
+        try:
+            client.get("/events")
+            assert queries_of(app, client, "/events")[0] > 1
+        finally:
+            db.session.execute(
+                sa.insert(ContentGeneration),
+                [{"name": name, "value": 1000} for name in pagecache.DOMAINS],
+            )
+            db.session.commit()
+            db.session.remove()
+
+
+@pytest.mark.parametrize("column", ["display_name", "role"])
+def test_public_user_columns_move_every_counter(app, make_user, column):
+    user = make_user()
+    start = counters(app)
+    with app.app_context():
+        row = db.session.get(User, user.id)
+        setattr(row, column, "Nouveau nom" if column == "display_name" else "volunteer")
+        db.session.commit()
+        db.session.remove()
+    after = counters(app)
+    assert all(after[name] == start[name] + 1 for name in pagecache.DOMAINS)
