@@ -51,9 +51,7 @@ def report_context(year: int, commune: str | None, form: TargetForm | None = Non
         "commune": commune,
         "tree": build_tree(nodes),
         "figures": services.for_year(year, commune),
-        "targets": {
-            code: values for (_year, code), values in services.targets_for([year], commune).items()
-        },
+        "targets": services.targets_by_code(year, commune),
         "events": services.events_held(year, commune),
         "answered": services.initiatives_answered(year, commune),
         "labels": services.INDICATORS,
@@ -78,7 +76,7 @@ CSV_KEYS = list(services.INDICATORS)
 def report_csv():
     year, commune = read_filters()
     figures = services.for_year(year, commune)
-    targets = {code: v for (_y, code), v in services.targets_for([year], commune).items()}
+    targets = services.targets_by_code(year, commune)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     statuses = [s.value for s in services.PublicStatus]
