@@ -8,9 +8,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from blagis.domain import DomainError, apply_to_form
+from blagis.domain import DomainError, commit_or_form_error
 from blagis.events.staff import csv_cell
-from blagis.extensions import db
 from blagis.i18n import current_locale
 from blagis.indicators import services
 from blagis.indicators.forms import TargetForm
@@ -121,17 +120,15 @@ def set_target():
         commune = form.commune.data or None
         require_commune_scope(commune)
         node = get_node(form.node.data)
-        try:
+
+        def save():
             if node is None:
                 raise DomainError(_("Choose an objective from the list."), field="node")
             services.set_target(
                 current_user, node, form.year.data, form.indicator.data, form.value.data, commune
             )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-        else:
+
+        if commit_or_form_error(form, save):
             flash(_("The target is saved."), "success")
             return redirect(url_for("report.index", year=form.year.data, commune=commune))
     if services.parse_year(str(form.year.data or "")) is not None:
