@@ -39,6 +39,38 @@ def test_objectives_page_shows_headline_figures(client, dataset, monkeypatch):
     assert "2 activities · 4 participants · 2 initiatives" in html  # axis 1 and 1.1
 
 
+def test_objectives_page_shows_no_target_when_none_is_set(client, dataset, monkeypatch):
+    import blagis.indicators.services as services
+
+    monkeypatch.setattr(services, "current_year", lambda: 2025)
+    html = client.get("/objectives?lang=en").get_data(as_text=True)
+    assert "/ target" not in html and "tree__targets" not in html and "reached" not in html
+
+
+def test_objectives_page_shows_targets_set_by_staff(client, auth, dataset, staff, monkeypatch):
+    import blagis.indicators.services as services
+
+    monkeypatch.setattr(services, "current_year", lambda: 2025)
+    # The tree's targets are this year's, territory-wide: not 2024's, not one commune's.
+    for node, year, indicator, value, commune in (
+        ("1.1", "2025", "events", "4", ""),
+        ("1", "2025", "participants", "3", ""),
+        ("2", "2024", "events", "9", ""),
+        ("3", "2025", "events", "7", "sceaux"),
+    ):
+        data = {"node": node, "year": year, "indicator": indicator, "value": value}
+        response = client.post("/staff/report/targets", data={**data, "commune": commune})
+        assert response.status_code == 302
+    auth.logout()  # the public page
+    html = client.get("/objectives?lang=en").get_data(as_text=True)
+    # In words, not by colour only: the figure, the target and how far it is reached.
+    assert "Events held: 2 / target 4 · " in html and "50% reached" in html
+    assert "Distinct participants: 4 / target 3 · " in html and ">reached<" in html
+    assert html.count("<li>Events held:") == 1 and "target 9" not in html and "target 7" not in html
+    fr = client.get("/objectives?lang=fr").get_data(as_text=True)
+    assert "Activités réalisées : 2 / objectif 4" in fr and "atteint à 50 %" in fr
+
+
 def test_node_page_has_chart_and_text_table(client, dataset):
     html = client.get("/objectives/1.1?lang=en").get_data(as_text=True)
     assert "<svg" in html and 'role="img"' in html and "<title" in html

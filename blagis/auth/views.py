@@ -16,7 +16,7 @@ from flask_login import current_user, login_user, logout_user
 from blagis.auth import services
 from blagis.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 from blagis.auth.services import LoginOutcome
-from blagis.domain import DomainError, apply_to_form
+from blagis.domain import commit_or_form_error
 from blagis.extensions import db
 from blagis.i18n import LANG_SESSION_KEY, current_locale
 from blagis.mail import queue_mail
@@ -61,22 +61,20 @@ def register():
     form.commune.choices = commune_choices(_("Choose…"))
     status = 200
     if form.validate_on_submit():
-        try:
-            services.register_account(
+        saved = commit_or_form_error(
+            form,
+            lambda: services.register_account(
                 form.email.data,
                 form.display_name.data,
                 form.password.data,
                 commune_code=form.commune.data,
                 locale=current_locale(),
-            )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-            status = 422
-        else:
+            ),
+        )
+        if saved:
             # The same answer whether the address was new or already had an account.
             return redirect(url_for("auth.check_mailbox"))
+        status = 422
     elif request.method == "POST":
         status = 422
     return render_template("auth/register.html", form=form), status

@@ -417,6 +417,11 @@ def targets_for(years: list[int], commune: str | None = None) -> dict[tuple[int,
     return out
 
 
+def targets_by_code(year: int, commune: str | None = None) -> dict[str, dict]:
+    """{code: {indicator: value}} of one year (territory-wide when no commune), in one query."""
+    return {code: values for (_year, code), values in targets_for([year], commune).items()}
+
+
 def _same_commune(commune: str | None):
     return Target.commune_code.is_(None) if not commune else Target.commune_code == commune
 

@@ -9,9 +9,8 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
-from blagis.domain import DomainError, apply_to_form
+from blagis.domain import DomainError, commit_or_form_error
 from blagis.events.staff import csv_cell
-from blagis.extensions import db
 from blagis.i18n import current_locale
 from blagis.indicators import services
 from blagis.indicators.forms import TargetForm
@@ -62,10 +61,7 @@ def report_body(year: int, commune: str | None) -> Markup:
                 commune=commune,
                 tree=build_tree(nodes),
                 figures=services.for_year(year, commune),
-                targets={
-                    code: values
-                    for (_year, code), values in services.targets_for([year], commune).items()
-                },
+                targets=services.targets_by_code(year, commune),
                 events=services.events_held(year, commune),
                 answered=services.initiatives_answered(year, commune),
                 labels=services.INDICATORS,
@@ -102,7 +98,7 @@ CSV_KEYS = list(services.INDICATORS)
 def report_csv():
     year, commune = read_filters()
     figures = services.for_year(year, commune)
-    targets = {code: v for (_y, code), v in services.targets_for([year], commune).items()}
+    targets = services.targets_by_code(year, commune)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";")
     statuses = [s.value for s in services.PublicStatus]
@@ -147,17 +143,15 @@ def set_target():
         commune = form.commune.data or None
         require_commune_scope(commune)
         node = get_node(form.node.data)
-        try:
+
+        def save():
             if node is None:
                 raise DomainError(_("Choose an objective from the list."), field="node")
             services.set_target(
                 current_user, node, form.year.data, form.indicator.data, form.value.data, commune
             )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-        else:
+
+        if commit_or_form_error(form, save):
             flash(_("The target is saved."), "success")
             return redirect(url_for("report.index", year=form.year.data, commune=commune))
     if services.parse_year(str(form.year.data or "")) is not None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from blagis import sections
 from blagis.api import cached_json
-from blagis.domain import DomainError, apply_to_form
+from blagis.domain import DomainError, apply_to_form, commit_or_form_error
 from blagis.extensions import db
 from blagis.i18n import current_locale
 from blagis.initiatives import services
@@ -193,23 +193,21 @@ def edit(id: int):
         form.commune.data = initiative.commune_code
     status = 200
     if form.validate_on_submit():
-        try:
-            services.edit(
+        saved = commit_or_form_error(
+            form,
+            lambda: services.edit(
                 _user(),
                 initiative,
                 title=form.title.data,
                 summary=form.summary.data,
                 body=form.body.data,
                 commune=form.commune.data,
-            )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-            status = 422
-        else:
+            ),
+        )
+        if saved:
             flash(_("Your changes are saved. The initiative awaits moderation."), "success")
             return redirect(url_for("initiatives.show", id=id))
+        status = 422
     elif request.method == "POST":
         status = 422
     return render_template("initiatives/form.html", form=form, initiative=initiative), status
@@ -242,13 +240,10 @@ def report(id: int):
     initiative = get_published_or_404(id)
     form = ReportForm()
     if form.validate_on_submit():
-        try:
-            services.report(_user(), initiative, form.reason.data)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-        else:
+        saved = commit_or_form_error(
+            form, lambda: services.report(_user(), initiative, form.reason.data)
+        )
+        if saved:
             flash(_("Thank you: the moderators will look at this initiative."), "success")
             return redirect(url_for("initiatives.show", id=id), code=303)
     return _show(services.get_for_page(id), report_form=form, status=422)
@@ -333,13 +328,7 @@ def _staff_action(id: int, form_class, form_key: str, action, success: str):
     if form_key == "status_form":
         form.status.choices = [(s.value, s.value) for s in PublicStatus]
     if form.validate_on_submit():
-        try:
-            action(initiative, form)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-        else:
+        if commit_or_form_error(form, lambda: action(initiative, form)):
             flash(success, "success")
             return redirect(url_for("initiatives_staff.detail", id=id), code=303)
     return _render_staff(services.get_for_page(id), status=422, **{form_key: form})

@@ -25,6 +25,9 @@ def index():
         "objectives/index.html",
         tree=services.build_tree(nodes),
         indicators=indicators.for_year(year),
+        targets=indicators.targets_by_code(year),
+        labels=indicators.INDICATORS,
+        empty=indicators.Figures(),
         year=year,
     )
 

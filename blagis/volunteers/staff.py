@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from blagis.domain import DomainError, apply_to_form
+from blagis.domain import DomainError, apply_to_form, commit_or_form_error
 from blagis.events import services as events_services
 from blagis.extensions import db
 from blagis.models import Mission, SignupState
@@ -66,13 +66,10 @@ def event_missions(event_id: int):
     form = _form()
     status = 200
     if form.validate_on_submit():
-        try:
-            services.create_mission(_me(), form.data_dict(), event)
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-        else:
+        saved = commit_or_form_error(
+            form, lambda: services.create_mission(_me(), form.data_dict(), event)
+        )
+        if saved:
             flash(_("The mission is added."), "success")
             return redirect(url_for("volunteers_staff.event_missions", event_id=event_id))
     if request.method == "POST":
@@ -118,13 +115,10 @@ def edit_mission(mission_id: int):
         form.commune.data = mission.commune_code
     status = 200
     if form.validate_on_submit() and (mission.event_id or _standalone_commune(form)):
-        try:
-            services.update_mission(_me(), mission_id, form.data_dict())
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-        else:
+        saved = commit_or_form_error(
+            form, lambda: services.update_mission(_me(), mission_id, form.data_dict())
+        )
+        if saved:
             flash(_("The mission is saved."), "success")
             return redirect(url_for("volunteers_staff.mission", mission_id=mission_id))
     if request.method == "POST":

@@ -8,7 +8,7 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from blagis import privacy, sections
-from blagis.domain import DomainError, apply_to_form
+from blagis.domain import DomainError, commit_or_form_error
 from blagis.extensions import db
 from blagis.models import Event, EventKind, Mission, MissionSignup, SignupState, utcnow
 from blagis.permissions import login_required
@@ -94,19 +94,17 @@ def profile():
         return redirect(url_for("volunteers.profile"))
     status = 200
     if form.validate_on_submit():
-        try:
-            services.save_profile(
+        saved = commit_or_form_error(
+            form,
+            lambda: services.save_profile(
                 me,
                 skills=form.skills.data,
                 skills_other=form.skills_other.data,
                 availability=form.availability.data,
                 contact_ok=form.contact_ok.data,
-            )
-            db.session.commit()
-        except DomainError as error:
-            db.session.rollback()
-            apply_to_form(form, error)
-        else:
+            ),
+        )
+        if saved:
             flash(_("Your volunteer profile is saved."), "success")
             return redirect(url_for("volunteers.index"))
     if request.method == "POST":

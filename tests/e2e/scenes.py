@@ -217,3 +217,17 @@ def audit_and_outbox(app, make_user, user=None) -> None:
 def my_initiative(app, make_user, user) -> int:
     """The logged-in person's initiative, sent back by the moderators with their request."""
     return initiative(app, make_user, author=user, state="changes_requested")
+
+
+def targets(app, make_user, user=None) -> None:
+    """This year's territory-wide targets on theme 1: one not reached yet, one reached."""
+    from blagis.indicators import services
+    from blagis.objectives.services import get_node
+
+    staff = make_user(role="staff", scope=None, name="Agent du territoire")
+    year = services.current_year()
+    with app.test_request_context():
+        node = get_node("1")
+        services.set_target(_user(staff.id), node, year, "events", 12)
+        services.set_target(_user(staff.id), node, year, "initiatives", 0)
+        db.session.commit()

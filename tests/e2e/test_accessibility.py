@@ -55,6 +55,7 @@ PAGES = [
     Page("reset-password",     "/auth/reset/{reset_token}"),
     Page("account",            "/account", who="resident", shot=True),
     Page("objectives",         "/objectives", shot=True),
+    Page("objectives-targets", "/objectives", given="targets", shot=True),
     Page("objective-axis",     "/objectives/1"),
     Page("objective-action",   "/objectives/1.1.1", shot=True),
     Page("privacy",            "/about/privacy"),
@@ -147,6 +148,7 @@ GIVEN = {
     "partners": scenes.partner,
     "account": scenes.account,
     "activity": scenes.audit_and_outbox,
+    "targets": scenes.targets,
 }
 
 
