@@ -8,11 +8,14 @@ from blagis.extensions import db
 from blagis.models import (
     ContentGeneration,
     Event,
+    Initiative,
+    ModerationState,
     ObjectiveNode,
     Registration,
     RegistrationState,
     Target,
     User,
+    utcnow,
 )
 from tests import conftest, factories_events
 from tests.conftest import PASSWORD, csrf_token_from
@@ -54,10 +57,45 @@ def rename(app, event_id: int, title: str) -> None:
         db.session.remove()
 
 
-def test_second_anonymous_visit_is_served_from_memory(app, client, make_event):
+def test_second_anonymous_visit_is_served_from_memory(app, client, make_event, monkeypatch):
+    # With CSRF on, as in production: a public page must not put a token in the session.
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     event = make_event(title="Atelier vélo")
-    for path in ("/", "/events", f"/events/{event.id}", "/objectives", "/api/v1/events"):
-        first, page = queries_of(app, client, path)
+    with app.app_context():
+        initiative = Initiative(
+            title="Jardin partagé",
+            summary="Résumé",
+            body="Texte",
+            commune_code="sceaux",
+            state=ModerationState.PUBLISHED,
+            published_at=utcnow(),
+            search_text="jardin partage",
+        )
+        db.session.add(initiative)
+        db.session.commit()
+        initiative_id = initiative.id
+        db.session.remove()
+    paths = [
+        "/",
+        "/initiatives",
+        "/initiatives?q=jardin",
+        f"/initiatives/{initiative_id}",
+        "/events",
+        f"/events/{event.id}",
+        "/objectives",
+        "/objectives/1",
+        "/api/v1/events",
+        "/api/v1/initiatives",
+        "/api/v1/objectives",
+    ]
+    for path in paths:
+        response = client.get(path)
+        assert "Set-Cookie" not in response.headers, path
+        with app.app_context():  # a change: the next visit renders the page again
+            db.session.get(Event, event.id).place = f"Salle {path}"
+            db.session.commit()
+            db.session.remove()
+        first, page = queries_of(app, app.test_client(), path)
         again, page_again = queries_of(app, client, path)
         assert again == 1 < first, path  # only the counters are read
         assert page_again == page

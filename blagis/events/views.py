@@ -149,7 +149,10 @@ def _detail_context(event: Event, form: RegisterForm | None = None) -> dict:
     mine = None
     if current_user.is_authenticated:
         mine = services.active_registration(event.id, current_user.id)
-    form = form or RegisterForm()
+    # Only a logged-in visitor gets the form: building one puts a CSRF token in the session,
+    # which would make the anonymous page personal (and impossible to keep in the page cache).
+    if form is None and current_user.is_authenticated:
+        form = RegisterForm()
     position = None
     if mine is not None and mine.state == RegistrationState.WAITLISTED:
         position = services.waitlist_position(mine)

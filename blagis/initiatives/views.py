@@ -167,7 +167,8 @@ def _show(initiative: Initiative, report_form: ReportForm | None = None, status:
             initiative=initiative,
             supported=bool(services.supported_ids(user, [initiative.id])),
             reported=services.has_reported(user, initiative),
-            report_form=report_form or ReportForm(formdata=None),
+            # Anonymous visitors see no report form (and get no CSRF token in their session).
+            report_form=report_form or (ReportForm(formdata=None) if user else None),
         ),
         status,
     )
