@@ -59,7 +59,7 @@ messages: $(BIN)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
 	  --ignore-dirs '.* node_modules' -o blagis/translations/messages.pot .
 	$(BIN)/pybabel update -i blagis/translations/messages.pot -d blagis/translations \
-	  --no-fuzzy-matching --ignore-obsolete
+	  --no-fuzzy-matching --ignore-obsolete -w 100
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check blagis tests bench

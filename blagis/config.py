@@ -21,6 +21,7 @@ ENV_KEYS = (
     "BLAGIS_ACCESSIBILITY_CONTACT",
     "BLAGIS_TRUSTED_PROXIES",
     "PAGE_CACHE_SECONDS",
+    "FIGURES_MAX_AGE",
 )
 
 
@@ -88,6 +89,9 @@ def load_config(app, overrides: dict | None = None) -> None:
         # Anonymous public pages kept in each worker's memory while unchanged (blagis.pagecache);
         # the age limit bounds what only the clock changes. 0 turns the cache off.
         PAGE_CACHE_SECONDS=30,
+        # Yearly figures (indicators, the report) may lag this long behind the activity they
+        # count; a change to the contract or the targets shows at once. 0: always exact.
+        FIGURES_MAX_AGE=60,
         PAGE_CACHE_MAX_ENTRIES=2000,
         PAGE_CACHE_MAX_BYTES=64 * 1024 * 1024,
     )
@@ -113,6 +117,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     app.config["MAIL_MAX_ATTEMPTS"] = max(1, int(app.config["MAIL_MAX_ATTEMPTS"]))
     app.config["BLAGIS_RETENTION_MONTHS"] = int(app.config["BLAGIS_RETENTION_MONTHS"])
     app.config["PAGE_CACHE_SECONDS"] = max(0, int(app.config["PAGE_CACHE_SECONDS"]))
+    app.config["FIGURES_MAX_AGE"] = max(0, int(app.config["FIGURES_MAX_AGE"]))
     app.config["BLAGIS_TRUSTED_PROXIES"] = max(0, int(app.config["BLAGIS_TRUSTED_PROXIES"]))
     base_url = app.config["BLAGIS_BASE_URL"].rstrip("/")
     app.config["BLAGIS_BASE_URL"] = base_url

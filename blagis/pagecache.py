@@ -14,7 +14,10 @@ is kept in the worker's memory and served again to the next anonymous visitor, a
   holds no form token (a CSRF token belongs to one visitor's session).
 
 Logged-in visitors always get a fresh page (it shows their own state). ``memoize`` keeps
-computed values (the yearly indicators) under the same rule, for every visitor.
+computed values under the same rule, for every visitor. The yearly figures are the exception:
+at the territory's size they cost half a second and every registration would drop them, so they
+follow the contract (tree, targets, links) at once and the activity after at most
+``FIGURES_MAX_AGE`` seconds, as Decidim's metrics follow theirs after a day.
 """
 
 import threading
@@ -33,22 +36,24 @@ from blagis.models.generation import DOMAINS, ContentGeneration
 
 ALL = frozenset(DOMAINS)
 # Which domains a change to a table touches. A table not listed touches every domain (safe);
-# the tables listed with no domain are never shown on public pages.
+# the tables listed with no domain are never shown on public pages. ``contract`` is the tree,
+# the targets and what is linked to which objective; the activity itself (events,
+# registrations, initiatives…) is in ``events`` and ``initiatives``.
 TABLE_DOMAINS: dict[str, frozenset[str]] = {
     "content_generations": frozenset(),
     "outbox_messages": frozenset(),
     "audit_entries": frozenset(),
     "volunteer_profiles": frozenset(),
-    "events": frozenset({"events", "contract"}),
+    "events": frozenset({"events"}),
     "event_series": frozenset({"events"}),
     "partners": frozenset({"events"}),
-    "registrations": frozenset({"events", "contract"}),
+    "registrations": frozenset({"events"}),
     "event_objectives": frozenset({"events", "contract"}),
-    "missions": frozenset({"events", "contract"}),
-    "mission_signups": frozenset({"events", "contract"}),
-    "initiatives": frozenset({"initiatives", "contract"}),
+    "missions": frozenset({"events"}),
+    "mission_signups": frozenset({"events"}),
+    "initiatives": frozenset({"initiatives"}),
     "initiative_status_changes": frozenset({"initiatives"}),
-    "initiative_supports": frozenset({"initiatives", "contract"}),
+    "initiative_supports": frozenset({"initiatives"}),
     "initiative_reports": frozenset(),
     "initiative_objectives": frozenset({"initiatives", "contract"}),
     "objective_nodes": ALL,
@@ -63,10 +68,12 @@ INFO_KEY = "blagis_changed_domains"
 # --- what changed ------------------------------------------------------------------------------
 
 
-def _domains_of_object(obj, is_update: bool) -> frozenset[str]:
+def _domains_of_object(obj, change: str) -> frozenset[str]:
     table = getattr(obj, "__tablename__", None)
     if table == "users":
-        if not is_update:
+        if change == "new":
+            return frozenset()  # nobody sees an account until it does something
+        if change == "deleted":
             return ALL
         state = sa.inspect(obj)
         changed = {a.key for a in state.attrs if a.history.has_changes()}
@@ -81,12 +88,12 @@ def _note(session: Session, domains: frozenset[str]) -> None:
 
 def _after_flush(session: Session, flush_context) -> None:
     for obj in session.new:
-        _note(session, _domains_of_object(obj, False))
+        _note(session, _domains_of_object(obj, "new"))
     for obj in session.deleted:
-        _note(session, _domains_of_object(obj, False))
+        _note(session, _domains_of_object(obj, "deleted"))
     for obj in session.dirty:
         if session.is_modified(obj):
-            _note(session, _domains_of_object(obj, True))
+            _note(session, _domains_of_object(obj, "updated"))
 
 
 def _on_execute(state) -> None:
@@ -197,9 +204,14 @@ def generations(domains: frozenset[str]) -> tuple | None:
     return tuple(known[name] for name in sorted(domains))
 
 
-def memoize(domains, key: tuple, compute: Callable):
-    """``compute()``, or the value computed earlier for ``key`` if its domains have not changed."""
-    if not enabled():
+def memoize(domains, key: tuple, compute: Callable, max_age: int | None = None):
+    """``compute()``, or the value computed earlier for ``key`` if its domains have not changed.
+
+    ``max_age`` (seconds) defaults to PAGE_CACHE_SECONDS; 0 (or the cache turned off) computes
+    every time.
+    """
+    ttl = current_app.config["PAGE_CACHE_SECONDS"] if max_age is None else max_age
+    if not enabled() or ttl <= 0:
         return compute()
     current = generations(frozenset(domains))
     if current is None:
@@ -210,7 +222,7 @@ def memoize(domains, key: tuple, compute: Callable):
     if item is not None and item[0][0] > now:
         return item[0][1]
     value = compute()
-    store().put(full_key, (now + current_app.config["PAGE_CACHE_SECONDS"], value), 1)
+    store().put(full_key, (now + ttl, value), 1)
     return value
 
 

@@ -98,6 +98,26 @@ def test_report_sections_and_gaps(client, dataset, staff):
     assert "Café numérique" in commune and "Réveillon solidaire" not in commune
 
 
+def test_report_lists_the_first_items_and_counts_the_rest(client, dataset, staff, monkeypatch):
+    """At territory scale a theme holds thousands of activities: the report names the first."""
+    import blagis.indicators.services as services
+
+    monkeypatch.setattr(services, "LISTED_PER_NODE", 1)
+    html = client.get("/staff/report?year=2025&lang=en").get_data(as_text=True)
+    axis = html[html.index('id="axis-1"') : html.index('id="axis-2"')]
+    first_list = axis[axis.index("Activities held") :]
+    assert "Café numérique" in first_list.split("</ul>")[0]  # the first, by date
+    assert "Réveillon solidaire" not in first_list.split("</ul>")[0]
+    assert "And 1 more activity." in axis
+    assert re.search(r'href="/events\?(objective=1\.1&amp;past=1|past=1&amp;objective=1\.1)"', axis)
+    with client.application.app_context():
+        listed = services.events_held(2025, limit=1)
+        assert listed["1.1"].total == 2 and len(listed["1.1"].items) == 1
+        assert listed["1.1"].more == 1
+        answered = services.initiatives_answered(2025, limit=5)
+        assert all(len(x.items) == x.total for x in answered.values())
+
+
 def test_report_csv(client, dataset, staff):
     response = client.get("/staff/report.csv?year=2025")
     assert response.status_code == 200 and response.mimetype == "text/csv"

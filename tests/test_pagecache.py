@@ -15,6 +15,7 @@ from blagis.models import (
     RegistrationState,
     Target,
     User,
+    event_objectives,
     utcnow,
 )
 from tests import conftest, factories_events
@@ -91,8 +92,10 @@ def test_second_anonymous_visit_is_served_from_memory(app, client, make_event, m
     for path in paths:
         response = client.get(path)
         assert "Set-Cookie" not in response.headers, path
-        with app.app_context():  # a change: the next visit renders the page again
-            db.session.get(Event, event.id).place = f"Salle {path}"
+        with app.app_context():  # every counter moves: the next visit renders the page again
+            db.session.execute(
+                sa.update(ContentGeneration).values(value=ContentGeneration.value + 1)
+            )
             db.session.commit()
             db.session.remove()
         first, page = queries_of(app, app.test_client(), path)
@@ -143,11 +146,12 @@ def test_only_the_domains_touched_move(app, make_event, make_user):
     event = make_event()
     moved = counters(app)
     assert moved["events"] == start["events"] + 1
-    assert moved["contract"] == start["contract"] + 1  # the figures count events
+    assert moved["contract"] == start["contract"]  # the tree, targets and links did not change
     assert moved["initiatives"] == start["initiatives"]
-    # Log-in bookkeeping (last log-in, failures) is not shown to anyone else: nothing moves.
-    user = make_user()
+    # A new account and log-in bookkeeping (last log-in, failures) are not shown to anyone
+    # else: nothing moves.
     quiet = counters(app)
+    user = make_user()
     client = app.test_client()
     assert (
         client.post("/auth/login", data={"email": user.email, "password": PASSWORD}).status_code
@@ -262,7 +266,8 @@ def test_another_instance_sees_the_change(app, database, make_event):
     assert "Atelier couture" in one.get("/events").get_data(as_text=True)
 
 
-def test_report_figures_follow_targets(app, client, auth, make_user):
+def test_report_figures_follow_targets(app, client, auth, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "FIGURES_MAX_AGE", 60)
     staff = make_user(role="admin", scope=None)
     auth.login_as(staff)
     year = 2026
@@ -307,3 +312,47 @@ def test_public_user_columns_move_every_counter(app, make_user, column):
         db.session.remove()
     after = counters(app)
     assert all(after[name] == start[name] + 1 for name in pagecache.DOMAINS)
+
+
+def test_figures_follow_the_contract_at_once_and_the_activity_within_max_age(
+    app, make_event, make_user, monkeypatch
+):
+    from blagis.indicators import services
+
+    monkeypatch.setitem(app.config, "FIGURES_MAX_AGE", 60)
+    year = services.current_year()
+    event = make_event(capacity=None)
+
+    def participants(code: str) -> int:
+        with app.test_request_context("/"):
+            figures = services.for_year(year).get(code)
+            db.session.remove()
+        return figures.participants if figures else 0
+
+    def link(code: str) -> None:
+        with app.app_context():
+            node = db.session.scalar(sa.select(ObjectiveNode).where(ObjectiveNode.code == code))
+            db.session.execute(sa.delete(event_objectives))
+            db.session.execute(
+                sa.insert(event_objectives).values(event_id=event.id, objective_id=node.id)
+            )
+            db.session.commit()
+            db.session.remove()
+
+    user = make_user()
+    link("1.1")
+    assert participants("1.1") == 0
+    with app.app_context():
+        db.session.add(
+            Registration(
+                event_id=event.id, user_id=user.id, seats=1, state=RegistrationState.CONFIRMED
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+    assert participants("1.1") == 0  # new activity: the kept figures may lag…
+    now = pagecache.time.monotonic()
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: now + 61)
+    assert participants("1.1") == 1  # …at most FIGURES_MAX_AGE seconds
+    link("2.1")
+    assert participants("2.1") == 1 and participants("1.1") == 0  # a link change: at once

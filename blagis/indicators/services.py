@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -255,19 +256,25 @@ def _volunteer_query(missions, signups, years, commune, roots) -> dict:
 # --- the computation ----------------------------------------------------------------------------
 
 
+def max_age() -> int:
+    """How long yearly figures may lag behind the activity they count (seconds)."""
+    return current_app.config["FIGURES_MAX_AGE"]
+
+
 def compute(
     years: list[int] | int, commune: str | None = None, roots: list[str] | None = None
 ) -> dict[int, dict[str, Figures]]:
     """``{year: {code: Figures}}`` for every node (or only ``roots``) — five queries in all.
 
-    Kept in memory until something the figures count changes (``blagis.pagecache``): the tree
-    page, node pages and the report ask for the same figures again and again. The result is
-    shared: callers read it and never change it.
+    Kept in memory (``blagis.pagecache``): the tree page, node pages and the report ask for the
+    same figures again and again, and at the territory's size they cost half a second. A change
+    to the contract (tree, links to objectives) drops them at once; new activity shows after at
+    most FIGURES_MAX_AGE seconds. The result is shared: callers read it and never change it.
     """
     years = [years] if isinstance(years, int) else sorted(years)
     years = list(range(years[0], years[-1] + 1))
     key = ("indicators", tuple(years), commune, tuple(roots) if roots is not None else None)
-    return memoize(("contract",), key, lambda: _compute(years, commune, roots))
+    return memoize(("contract",), key, lambda: _compute(years, commune, roots), max_age=max_age())
 
 
 def _compute(years: list[int], commune: str | None, roots: list[str] | None):
@@ -362,27 +369,61 @@ def history(code: str, commune: str | None = None, until: int | None = None) -> 
 # --- what the report lists ----------------------------------------------------------------------
 
 
-def events_held(year: int, commune: str | None = None) -> dict[str, list[Event]]:
-    """{root code: events held in the year in its subtree}, in two queries."""
-    pairs = _event_pairs([year], commune, None)
-    rows = db.session.execute(select(pairs.c.root, pairs.c.event_id)).all()
-    ids = {event_id for _, event_id in rows}
-    events = {
-        e.id: e
-        for e in db.session.scalars(
-            select(Event).where(Event.id.in_(ids)).order_by(Event.starts_at)
+# At the quarter's size every node lists all of its year's activities; at the territory's a theme
+# holds thousands (a 1.5 MB page). The report then names the first ones and gives the count.
+LISTED_PER_NODE = 30
+
+
+@dataclass
+class Listed:
+    """The first items of a node's list (at most LISTED_PER_NODE) and how many there are."""
+
+    items: list = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.items)
+
+
+def _listed(ranked, model, limit: int, sort_key) -> dict[str, Listed]:
+    """Read the first ``limit`` rows of each root from ``ranked`` (root, item_id, rank, total)."""
+    rows = db.session.execute(
+        select(ranked.c.root, ranked.c.item_id, ranked.c.total).where(
+            ranked.c.rank <= (limit or LISTED_PER_NODE)
         )
-    }
-    out: dict[str, list[Event]] = {}
-    for root, event_id in rows:
-        out.setdefault(root, []).append(events[event_id])
-    for items in out.values():
-        items.sort(key=lambda e: e.starts_at)
+    ).all()
+    ids = {item_id for _, item_id, _ in rows}
+    found = {o.id: o for o in db.session.scalars(select(model).where(model.id.in_(ids)))}
+    out: dict[str, Listed] = {}
+    for root, item_id, total in rows:
+        out.setdefault(root, Listed(total=int(total))).items.append(found[item_id])
+    for listed in out.values():
+        listed.items.sort(key=sort_key)
     return out
 
 
-def initiatives_answered(year: int, commune: str | None = None) -> dict[str, list[Initiative]]:
-    """{root code: initiatives given an official answer in the year}, in two queries."""
+def events_held(year: int, commune: str | None = None, limit: int | None = None):
+    """{root code: Listed(events held in the year in its subtree)}, in two queries."""
+    pairs = _event_pairs([year], commune, None)
+    ranked = (
+        select(
+            pairs.c.root,
+            pairs.c.event_id.label("item_id"),
+            func.row_number()
+            .over(partition_by=pairs.c.root, order_by=(Event.starts_at, Event.id))
+            .label("rank"),
+            func.count().over(partition_by=pairs.c.root).label("total"),
+        )
+        .select_from(pairs)
+        .join(Event, Event.id == pairs.c.event_id)
+        .subquery("ranked")
+    )
+    return _listed(ranked, Event, limit, lambda e: (e.starts_at, e.id))
+
+
+def initiatives_answered(year: int, commune: str | None = None, limit: int | None = None):
+    """{root code: Listed(initiatives given an official answer in the year)}, in two queries."""
     pairs = _initiative_pairs(
         [year],
         commune,
@@ -390,15 +431,24 @@ def initiatives_answered(year: int, commune: str | None = None) -> dict[str, lis
         InitiativeStatusChange.created_at,
         extra_join=(InitiativeStatusChange, InitiativeStatusChange.initiative_id == Initiative.id),
     )
-    rows = db.session.execute(select(pairs.c.root, pairs.c.initiative_id).distinct()).all()
-    ids = {i for _, i in rows}
-    found = {i.id: i for i in db.session.scalars(select(Initiative).where(Initiative.id.in_(ids)))}
-    out: dict[str, list[Initiative]] = {}
-    for root, initiative_id in rows:
-        out.setdefault(root, []).append(found[initiative_id])
-    for items in out.values():
-        items.sort(key=lambda i: i.title.lower())
-    return out
+    answered = select(pairs.c.root, pairs.c.initiative_id).distinct().subquery("answered")
+    ranked = (
+        select(
+            answered.c.root,
+            answered.c.initiative_id.label("item_id"),
+            func.row_number()
+            .over(
+                partition_by=answered.c.root,
+                order_by=(func.lower(Initiative.title), Initiative.id),
+            )
+            .label("rank"),
+            func.count().over(partition_by=answered.c.root).label("total"),
+        )
+        .select_from(answered)
+        .join(Initiative, Initiative.id == answered.c.initiative_id)
+        .subquery("ranked")
+    )
+    return _listed(ranked, Initiative, limit, lambda i: (i.title.lower(), i.id))
 
 
 # --- targets ------------------------------------------------------------------------------------

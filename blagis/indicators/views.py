@@ -15,7 +15,7 @@ from blagis.i18n import current_locale
 from blagis.indicators import services
 from blagis.indicators.forms import TargetForm
 from blagis.objectives.services import all_nodes, build_tree, get_node
-from blagis.pagecache import ALL, memoize
+from blagis.pagecache import memoize
 from blagis.permissions import require_commune_scope, staff_required
 from blagis.templating import commune_choices, communes
 
@@ -45,11 +45,13 @@ def target_form(year: int, commune: str | None, formdata=None) -> TargetForm:
 
 
 def report_body(year: int, commune: str | None) -> Markup:
-    """The report itself, rendered once per year, commune and language until the data changes.
+    """The report itself, rendered once per year, commune and language and kept like the figures.
 
-    It is the same for every staff member and costs tens of milliseconds to build (58 nodes, each
-    with its figures, targets, activities and answers); the page around it holds what is
-    personal (the target form and its CSRF token).
+    It is the same for every staff member and costs from tens of milliseconds (the quarter) to a
+    second (the territory) to build: 58 nodes, each with its figures, targets, activities and
+    answers. A new target shows at once (the contract's counter), new activity within
+    FIGURES_MAX_AGE seconds. The page around it holds what is personal (the target form and its
+    CSRF token).
     """
 
     def render() -> Markup:
@@ -69,7 +71,8 @@ def report_body(year: int, commune: str | None) -> Markup:
             )
         )
 
-    return memoize(ALL, ("report", year, commune, current_locale()), render)
+    key = ("report", year, commune, current_locale())
+    return memoize(("contract",), key, render, max_age=services.max_age())
 
 
 def report_context(year: int, commune: str | None, form: TargetForm | None = None) -> dict:
