@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from blagis import audit, dbtuning, privacy
+from blagis import audit, dbtuning, keyset, privacy
 from blagis.domain import DomainError
 from blagis.extensions import db
 from blagis.mail import queue_mail
@@ -131,6 +131,33 @@ def forget_longest_event() -> None:
     _LONGEST.clear()
 
 
+def listing_keys(past: bool) -> tuple[keyset.SortKey, ...]:
+    """The order of the listings: soonest first, or for past events the most recent first."""
+    return (
+        keyset.SortKey(Event.starts_at, datetime, descending=past),
+        keyset.SortKey(Event.id, int, descending=past),
+    )
+
+
+def page_after(query, past: bool, cursor: str) -> tuple[Select, int]:
+    """``events_query`` resumed after an API cursor; the page number that cursor opens.
+
+    Raises :class:`blagis.keyset.InvalidCursor` for a cursor this listing did not give.
+    """
+    keys = listing_keys(past)
+    position = keyset.decode(cursor, _listing_tag(past), keys)
+    return query.where(keyset.after(keys, position.values)), position.page
+
+
+def cursor_after(event: Event, past: bool, next_page: int) -> str:
+    """The API cursor of the page that follows the one ending with ``event``."""
+    return keyset.encode(_listing_tag(past), next_page, listing_keys(past), event)
+
+
+def _listing_tag(past: bool) -> str:
+    return "past" if past else "upcoming"
+
+
 def events_query(
     *,
     kind: str | None = None,
@@ -148,12 +175,11 @@ def events_query(
     if past:
         # ends_at > starts_at (a check constraint): a finished event started before now.
         query = query.where(Event.ends_at < now, Event.starts_at < now)
-        query = query.order_by(Event.starts_at.desc(), Event.id.desc())
     else:
         # An event still running started at most the longest event's duration ago.
         floor = now - timedelta(seconds=longest_event_seconds())
         query = query.where(Event.ends_at >= now, Event.starts_at >= floor)
-        query = query.order_by(Event.starts_at, Event.id)
+    query = query.order_by(*(key.order_by() for key in listing_keys(past)))
     if kind:
         query = query.where(Event.kind == kind)
     if commune:

@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+from datetime import timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -70,10 +71,15 @@ def index():
         page = 1
     query = select(Event).options(joinedload(Event.partner))
     now = utcnow()
+    # The same exact bounds on starts_at as the public listings (services.events_query), so
+    # that the starts_at index is walked from now rather than from the first event ever.
     if past:
-        query = query.where(Event.ends_at < now).order_by(Event.starts_at.desc())
+        query = query.where(Event.ends_at < now, Event.starts_at < now)
+        query = query.order_by(Event.starts_at.desc(), Event.id.desc())
     else:
-        query = query.where(Event.ends_at >= now).order_by(Event.starts_at)
+        floor = now - timedelta(seconds=services.longest_event_seconds())
+        query = query.where(Event.ends_at >= now, Event.starts_at >= floor)
+        query = query.order_by(Event.starts_at, Event.id)
     if me.scope_commune_code and not me.is_admin:
         query = query.where(Event.commune_code == me.scope_commune_code)
     pagination = db.paginate(query, page=page, per_page=PER_PAGE, error_out=False)

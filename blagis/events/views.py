@@ -16,16 +16,18 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from blagis import sections
 from blagis.api import cached_json
 from blagis.domain import DomainError, apply_to_form
+from blagis.errors import render_error
 from blagis.events import services
 from blagis.events.forms import RegisterForm, kind_labels
 from blagis.events.ics import event_calendar, feed_calendar
 from blagis.extensions import db
+from blagis.keyset import InvalidCursor, bad_cursor_message
 from blagis.models import ACTIVE_STATES, Event, EventKind, Registration, RegistrationState, utcnow
 from blagis.objectives.services import subtree_codes
 from blagis.pagecache import cached_page
@@ -266,24 +268,42 @@ def event_json(event: Event, counts: services.Counts) -> dict:
 @api_bp.route("/events")
 @cached_page("events", "contract")
 def api_events():
+    """Pages by ``page`` (OFFSET) or, as the ``next`` links do, by ``cursor`` (keyset)."""
     filters = listing_filters()
-    page = _int_arg("page", 1, 1, 100000)
     per_page = _int_arg("per_page", 20, 1, 100)
-    query = _query(filters).options(selectinload(Event.objectives))
-    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
-    counts = services.counts_for(e.id for e in pagination.items)
-    args = _filter_args(filters)
+    query = _query(filters)
+    cursor = request.args.get("cursor", "")
+    if cursor:
+        try:
+            query, page = services.page_after(query, filters["past"], cursor)
+        except InvalidCursor:
+            return render_error(400, bad_cursor_message())
+    else:
+        page = _int_arg("page", 1, 1, 100000)
+        query = query.offset((page - 1) * per_page)
+    rows = db.session.scalars(
+        query.limit(per_page + 1).options(selectinload(Event.objectives))
+    ).all()
+    events = rows[:per_page]
+    total = db.session.scalar(
+        select(func.count()).select_from(_query(filters).order_by(None).subquery())
+    )
+    counts = services.counts_for(e.id for e in events)
     next_url = None
-    if pagination.has_next:
+    if len(rows) > per_page:
         next_url = url_for(
-            "events_api.api_events", page=page + 1, per_page=per_page, _external=True, **args
+            "events_api.api_events",
+            cursor=services.cursor_after(events[-1], filters["past"], page + 1),
+            per_page=per_page,
+            _external=True,
+            **_filter_args(filters),
         )
     return cached_json(
         {
-            "events": [event_json(e, counts[e.id]) for e in pagination.items],
+            "events": [event_json(e, counts[e.id]) for e in events],
             "page": page,
             "per_page": per_page,
-            "total": pagination.total,
+            "total": total,
             "next": next_url,
         }
     )

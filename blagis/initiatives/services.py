@@ -7,13 +7,14 @@ view commits. Staff actions are written to the audit log and the author is told 
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from blagis import audit, privacy
+from blagis import audit, keyset, privacy
 from blagis.domain import DomainError
 from blagis.extensions import db
 from blagis.initiatives.labels import STATUS_LABELS
@@ -188,15 +189,50 @@ def published_query(filters: ListFilters):
             .where((ObjectiveNode.code == code) | ObjectiveNode.code.like(code + ".%"))
         )
         query = query.where(Initiative.id.in_(linked))
-    if filters.sort == "supported":
-        query = query.order_by(Initiative.support_count.desc(), Initiative.published_at.desc())
-    elif filters.sort == "answered":
-        query = query.order_by(
-            Initiative.answered_at.is_(None), Initiative.answered_at.desc(), Initiative.id.desc()
-        )
-    else:
-        query = query.order_by(Initiative.published_at.desc(), Initiative.id.desc())
-    return query
+    return query.order_by(*(key.order_by() for key in SORT_KEYS[filters.sort]))
+
+
+# Each sort ends with the id, so that it is a total order: pages neither repeat nor skip rows
+# that share a value, and an API cursor can resume after any row. Indexes:
+# ix_initiatives_state_published, _state_supports, _state_answered (models/initiative.py).
+# ``published_at`` is set on every published initiative (``moderate``), hence not nullable here.
+SORT_KEYS: dict[str, tuple[keyset.SortKey, ...]] = {
+    "newest": (
+        keyset.SortKey(Initiative.published_at, datetime, descending=True),
+        keyset.SortKey(Initiative.id, int, descending=True),
+    ),
+    "supported": (
+        keyset.SortKey(Initiative.support_count, int, descending=True),
+        keyset.SortKey(Initiative.published_at, datetime, descending=True),
+        keyset.SortKey(Initiative.id, int, descending=True),
+    ),
+    # Recently answered first, then those without an answer yet.
+    "answered": (
+        keyset.SortKey(Initiative.answered_at, datetime, descending=True, nullable=True),
+        keyset.SortKey(Initiative.id, int, descending=True),
+    ),
+}
+
+
+def page_after(query, sort: str, cursor: str) -> tuple[Select, int]:
+    """``published_query`` resumed after an API cursor; the page number that cursor opens.
+
+    Raises :class:`blagis.keyset.InvalidCursor` for a cursor this sort did not give.
+    """
+    keys = SORT_KEYS[sort]
+    position = keyset.decode(cursor, sort, keys)
+    return query.where(keyset.after(keys, position.values)), position.page
+
+
+def count_published(filters: ListFilters) -> int:
+    """How many published initiatives match (the ``total`` of the API)."""
+    query = published_query(filters).order_by(None).subquery()
+    return db.session.scalar(select(func.count()).select_from(query))
+
+
+def cursor_after(initiative: Initiative, sort: str, next_page: int) -> str:
+    """The API cursor of the page that follows the one ending with ``initiative``."""
+    return keyset.encode(sort, next_page, SORT_KEYS[sort], initiative)
 
 
 def linked_to_node(node: ObjectiveNode, limit: int = 20) -> list[Initiative]:

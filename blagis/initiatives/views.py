@@ -1,3 +1,5 @@
+import math
+
 from flask import (
     Blueprint,
     abort,
@@ -14,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from blagis import sections
 from blagis.api import cached_json
 from blagis.domain import DomainError, apply_to_form, commit_or_form_error
+from blagis.errors import render_error
 from blagis.extensions import db
 from blagis.i18n import current_locale
 from blagis.initiatives import services
@@ -26,6 +29,7 @@ from blagis.initiatives.forms import (
 )
 from blagis.initiatives.labels import SORT_LABELS, STATE_LABELS, STATUS_LABELS
 from blagis.initiatives.text import render_plain
+from blagis.keyset import InvalidCursor, bad_cursor_message
 from blagis.models import Initiative, InitiativeObjective, ModerationState, PublicStatus
 from blagis.objectives import views as objective_views
 from blagis.objectives.services import objective_choices
@@ -403,35 +407,49 @@ def initiative_json(initiative: Initiative) -> dict:
 @api_bp.route("/initiatives")
 @cached_page("initiatives", "contract")
 def api_index():
+    """Pages by ``page`` (OFFSET) or, as the ``next`` links do, by ``cursor`` (keyset)."""
     filters = services.ListFilters.from_args(request.args)
-    page = services.read_page(request.args)
     per_page = services.read_page(request.args, "per_page", default=20, maximum=100)
-    query = services.published_query(filters).options(
-        selectinload(Initiative.status_changes),
-        selectinload(Initiative.objective_links).joinedload(InitiativeObjective.objective),
-    )
-    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    query = services.published_query(filters)
+    cursor = request.args.get("cursor", "", type=str)
+    if cursor:
+        try:
+            query, page = services.page_after(query, filters.sort, cursor)
+        except InvalidCursor:
+            return render_error(400, bad_cursor_message())
+    else:
+        page = services.read_page(request.args)
+        query = query.offset((page - 1) * per_page)
+    rows = db.session.scalars(
+        query.limit(per_page + 1).options(
+            selectinload(Initiative.status_changes),
+            selectinload(Initiative.objective_links).joinedload(InitiativeObjective.objective),
+        )
+    ).all()
+    items = rows[:per_page]
+    total = services.count_published(filters)
 
-    def link(number: int | None) -> str | None:
-        if number is None:
-            return None
+    def link(**position) -> str:
         return url_for(
             "initiatives_api.api_index",
             **filters.as_args(),
-            page=number,
+            **position,
             per_page=per_page,
             _external=True,
         )
 
+    next_url = None
+    if len(rows) > per_page:
+        next_url = link(cursor=services.cursor_after(items[-1], filters.sort, page + 1))
     return cached_json(
         {
-            "items": [initiative_json(i) for i in pagination.items],
-            "page": pagination.page,
+            "items": [initiative_json(i) for i in items],
+            "page": page,
             "per_page": per_page,
-            "total": pagination.total,
-            "pages": pagination.pages,
-            "next": link(pagination.next_num if pagination.has_next else None),
-            "prev": link(pagination.prev_num if pagination.has_prev else None),
+            "total": total,
+            "pages": math.ceil(total / per_page),
+            "next": next_url,
+            "prev": link(page=page - 1) if page > 1 else None,
         }
     )
 

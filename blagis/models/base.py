@@ -59,6 +59,29 @@ def enum_type(enum_cls: type[StrEnum], length: int = 32) -> sa.Enum:
     )
 
 
+def postgresql_only(index: sa.Index) -> sa.Index:
+    """An index created on PostgreSQL only (``ddl_if``), marked so that the schema comparison
+    (``include_in_comparison``) does not expect it on SQLite."""
+    index.info["dialect"] = "postgresql"
+    return index.ddl_if(dialect="postgresql")
+
+
+def include_in_comparison(dialect_name: str):
+    """Alembic ``include_object`` hook: leave out the model's indexes made for another database.
+
+    Only the model side is filtered: an index of that name found in a SQLite database (a
+    migration that forgot its dialect guard) still shows up as a difference.
+    """
+
+    def include_object(obj, name, type_, reflected, compare_to) -> bool:
+        if type_ == "index" and not reflected:
+            wanted = obj.info.get("dialect")
+            return wanted is None or wanted == dialect_name
+        return True
+
+    return include_object
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -6,7 +6,14 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from blagis.models.base import Base, TimestampMixin, UTCDateTime, enum_type, utcnow
+from blagis.models.base import (
+    Base,
+    TimestampMixin,
+    UTCDateTime,
+    enum_type,
+    postgresql_only,
+    utcnow,
+)
 
 TITLE_MAX = 150
 SUMMARY_MAX = 300
@@ -77,11 +84,24 @@ class Initiative(TimestampMixin, Base):
         passive_deletes=True,
     )
 
+    # Each list's index ends with its full sort, id included, so that a page (and a keyset
+    # page of the API) is read in index order without a sort (docs/performance.md).
     __table_args__ = (
-        sa.Index("ix_initiatives_state_created", "state", "created_at"),
-        sa.Index("ix_initiatives_state_published", "state", "published_at"),
-        sa.Index("ix_initiatives_state_supports", "state", "support_count"),
-        sa.Index("ix_initiatives_state_answered", "state", "answered_at"),
+        sa.Index("ix_initiatives_state_created", "state", "created_at", "id"),
+        sa.Index("ix_initiatives_created", "created_at", "id"),
+        sa.Index("ix_initiatives_state_published", "state", "published_at", "id"),
+        sa.Index("ix_initiatives_state_supports", "state", "support_count", "published_at", "id"),
+        # ``search_text LIKE '%term%'`` on PostgreSQL: a trigram index answers it for terms of
+        # three characters or more. SQLite has no pg_trgm: the index exists on PostgreSQL only
+        # (the migration creates the extension first).
+        postgresql_only(
+            sa.Index(
+                "ix_initiatives_search_text_trgm",
+                "search_text",
+                postgresql_using="gin",
+                postgresql_ops={"search_text": "gin_trgm_ops"},
+            )
+        ),
     )
 
     @property
@@ -90,6 +110,26 @@ class Initiative(TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"<Initiative {self.id} {self.state}>"
+
+
+# "Recently answered first, then the others" is DESC NULLS LAST, which a plain index scanned
+# backwards (DESC NULLS FIRST on PostgreSQL) cannot give. SQLite refuses NULLS LAST in an index
+# (its DESC puts NULLs last anyway) and serves the quarter: PostgreSQL only.
+postgresql_only(
+    sa.Index(
+        "ix_initiatives_state_answered",
+        Initiative.state,
+        Initiative.answered_at.desc().nulls_last(),
+        Initiative.id.desc(),
+    )
+)
+
+# For a schema built by ``metadata.create_all`` rather than the migrations (which do the same).
+sa.event.listen(
+    Initiative.__table__,
+    "before_create",
+    sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm").execute_if(dialect="postgresql"),
+)
 
 
 class InitiativeStatusChange(Base):

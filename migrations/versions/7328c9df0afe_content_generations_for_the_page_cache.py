@@ -1,7 +1,7 @@
 """content generations for the page cache
 
 Revision ID: 7328c9df0afe
-Revises: 715335ea66bb
+Revises: 60b3455456f7
 Create Date: 2026-11-27 20:37:11.174532
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7328c9df0afe'
-down_revision = '715335ea66bb'
+down_revision = '60b3455456f7'
 branch_labels = None
 depends_on = None
 

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 715335ea66bb
+Revision ID: 60b3455456f7
 Revises: 
-Create Date: 2026-11-27 19:55:16.326885
+Create Date: 2026-11-27 20:38:25.583616
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import blagis.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '715335ea66bb'
+revision = '60b3455456f7'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -213,11 +213,19 @@ def upgrade():
     with op.batch_alter_table('initiatives', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_initiatives_author_id'), ['author_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_initiatives_commune_code'), ['commune_code'], unique=False)
-        batch_op.create_index('ix_initiatives_state_answered', ['state', 'answered_at'], unique=False)
-        batch_op.create_index('ix_initiatives_state_created', ['state', 'created_at'], unique=False)
-        batch_op.create_index('ix_initiatives_state_published', ['state', 'published_at'], unique=False)
-        batch_op.create_index('ix_initiatives_state_supports', ['state', 'support_count'], unique=False)
+        batch_op.create_index('ix_initiatives_created', ['created_at', 'id'], unique=False)
+        batch_op.create_index('ix_initiatives_state_created', ['state', 'created_at', 'id'], unique=False)
+        batch_op.create_index('ix_initiatives_state_published', ['state', 'published_at', 'id'], unique=False)
+        batch_op.create_index('ix_initiatives_state_supports', ['state', 'support_count', 'published_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_initiatives_status'), ['status'], unique=False)
+
+    # Written by hand, keep when regenerating: indexes for PostgreSQL only (``postgresql_only``
+    # in the models): the answered sort's DESC NULLS LAST (SQLite refuses it in an index) and
+    # the search's trigram index, after its extension.
+    if op.get_bind().dialect.name == 'postgresql':
+        op.create_index('ix_initiatives_state_answered', 'initiatives', ['state', sa.literal_column('answered_at DESC NULLS LAST'), sa.literal_column('id DESC')], unique=False)
+        op.execute('CREATE EXTENSION IF NOT EXISTS pg_trgm')
+        op.create_index('ix_initiatives_search_text_trgm', 'initiatives', ['search_text'], unique=False, postgresql_using='gin', postgresql_ops={'search_text': 'gin_trgm_ops'})
 
     op.create_table('volunteer_profiles',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -414,12 +422,15 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_volunteer_profiles_contact_ok'))
 
     op.drop_table('volunteer_profiles')
+    if op.get_bind().dialect.name == 'postgresql':
+        op.drop_index('ix_initiatives_search_text_trgm', table_name='initiatives', postgresql_using='gin')
+        op.drop_index('ix_initiatives_state_answered', table_name='initiatives')
     with op.batch_alter_table('initiatives', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_initiatives_status'))
         batch_op.drop_index('ix_initiatives_state_supports')
         batch_op.drop_index('ix_initiatives_state_published')
         batch_op.drop_index('ix_initiatives_state_created')
-        batch_op.drop_index('ix_initiatives_state_answered')
+        batch_op.drop_index('ix_initiatives_created')
         batch_op.drop_index(batch_op.f('ix_initiatives_commune_code'))
         batch_op.drop_index(batch_op.f('ix_initiatives_author_id'))
 
