@@ -63,6 +63,9 @@ TABLE_DOMAINS: dict[str, frozenset[str]] = {
 # bookkeeping and preferences change nothing anyone else sees.
 PUBLIC_USER_COLUMNS = frozenset({"display_name", "role", "commune_code"})
 INFO_KEY = "blagis_changed_domains"
+BUMPED_KEY = "blagis_bumped_domains"
+# When this process last committed a change (monotonic clock): counters read before are stale.
+_last_local_change = 0.0
 
 
 # --- what changed ------------------------------------------------------------------------------
@@ -114,10 +117,19 @@ def _before_commit(session: Session) -> None:
             .where(ContentGeneration.name.in_(sorted(domains)))
             .values(value=ContentGeneration.value + 1)
         )
+        session.info[BUMPED_KEY] = True
+
+
+def _after_commit(session: Session) -> None:
+    """This process changed something: its next request reads the counters again."""
+    global _last_local_change
+    if session.info.pop(BUMPED_KEY, False):
+        _last_local_change = time.monotonic()
 
 
 def _forget(session: Session, *args) -> None:
     session.info.pop(INFO_KEY, None)
+    session.info.pop(BUMPED_KEY, None)
 
 
 _installed = False
@@ -133,6 +145,7 @@ def install_listeners() -> None:
     sa.event.listen(FlaskSession, "after_flush", _after_flush)
     sa.event.listen(FlaskSession, "do_orm_execute", _on_execute)
     sa.event.listen(FlaskSession, "before_commit", _before_commit)
+    sa.event.listen(FlaskSession, "after_commit", _after_commit)
     sa.event.listen(FlaskSession, "after_rollback", _forget)
     _installed = True
 
@@ -190,18 +203,36 @@ def enabled() -> bool:
 
 
 def generations(domains: frozenset[str]) -> tuple | None:
-    """The current counters of these domains (one query per request, whatever the domains).
+    """The current counters of these domains.
+
+    Read from the database at most once per request, and, when PAGE_CACHE_CHECK_SECONDS > 0,
+    at most once in that many seconds per worker: a hit then costs no query at all. A change
+    committed by this worker is seen at once; one committed by another worker or instance after
+    at most that delay (1 s by default; 0 reads the counters on every request).
 
     None when a counter row is missing (a database not built by the migrations): nothing is
     then served from memory, since nothing could tell when it went stale.
     """
     known = g.get("blagis_generations")
     if known is None:
-        rows = db.session.execute(sa.select(ContentGeneration.name, ContentGeneration.value))
-        known = g.blagis_generations = dict(rows.all())
+        known = g.blagis_generations = _read_generations()
     if not domains <= known.keys():
         return None
     return tuple(known[name] for name in sorted(domains))
+
+
+def _read_generations() -> dict[str, int]:
+    check = current_app.config["PAGE_CACHE_CHECK_SECONDS"]
+    snapshot = current_app.extensions["blagis_generations"]
+    now = time.monotonic()
+    read_at, values = snapshot
+    if check > 0 and read_at > _last_local_change and now - read_at < check:
+        return values
+    values = dict(
+        db.session.execute(sa.select(ContentGeneration.name, ContentGeneration.value)).all()
+    )
+    current_app.extensions["blagis_generations"] = (now, values)
+    return values
 
 
 def memoize(domains, key: tuple, compute: Callable, max_age: int | None = None):
@@ -284,4 +315,5 @@ def init_app(app) -> None:
     app.extensions["blagis_pagecache"] = Store(
         app.config["PAGE_CACHE_MAX_ENTRIES"], app.config["PAGE_CACHE_MAX_BYTES"]
     )
+    app.extensions["blagis_generations"] = (0.0, {})
     install_listeners()

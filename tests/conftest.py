@@ -37,6 +37,8 @@ def test_config(url: str, **extra) -> dict:
         "RATELIMIT_ENABLED": False,
         # Tests check figures right after the activity they count (production lets them lag).
         "FIGURES_MAX_AGE": 0,
+        # Exact page cache: other apps of the test process (and servers) see every change.
+        "PAGE_CACHE_CHECK_SECONDS": 0,
         "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         "BLAGIS_BASE_URL": "http://blagis.test",
         "SERVER_NAME": None,

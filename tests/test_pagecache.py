@@ -58,6 +58,26 @@ def rename(app, event_id: int, title: str) -> None:
         db.session.remove()
 
 
+def test_counters_read_at_most_once_a_second_per_worker(app, client, make_event, monkeypatch):
+    """In production a hit runs no query; another worker's change shows within the delay."""
+    monkeypatch.setitem(app.config, "PAGE_CACHE_CHECK_SECONDS", 1.0)
+    event = make_event(title="Atelier vélo")
+    client.get("/events")
+    assert queries_of(app, client, "/events")[0] == 0
+    # A change committed elsewhere (another worker: not through this process's sessions).
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(sa.update(Event).where(Event.id == event.id).values(title="Atelier couture"))
+        table = ContentGeneration.__table__
+        conn.execute(table.update().values(value=table.c.value + 1))
+    assert "Atelier vélo" in client.get("/events").get_data(as_text=True)  # within the second
+    now = pagecache.time.monotonic()
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: now + 1.1)
+    assert "Atelier couture" in client.get("/events").get_data(as_text=True)
+    # A change committed by this worker shows at once.
+    rename(app, event.id, "Atelier tricot")
+    assert "Atelier tricot" in client.get("/events").get_data(as_text=True)
+
+
 def test_second_anonymous_visit_is_served_from_memory(app, client, make_event, monkeypatch):
     # With CSRF on, as in production: a public page must not put a token in the session.
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)

@@ -77,6 +77,7 @@ def live_server(app, database, tmp_path_factory):
         "DATABASE_URL": database,
         "RATELIMIT_ENABLED": "0",
         "FIGURES_MAX_AGE": "0",
+        "PAGE_CACHE_CHECK_SECONDS": "0",
         "BLAGIS_BASE_URL": url,
         "FLASK_DEBUG": "0",
         "PYTHONUNBUFFERED": "1",
