@@ -36,7 +36,13 @@ def read_filters() -> tuple[int, str | None]:
 def target_form(year: int, commune: str | None, formdata=None) -> TargetForm:
     form = TargetForm(formdata=formdata) if formdata is not None else TargetForm()
     locale = current_locale()
-    form.node.choices = [SelectChoice(n.code, f"{n.code} — {n.title(locale)}") for n in all_nodes()]
+
+    def node_choices() -> list[tuple[str, str]]:
+        return [(n.code, f"{n.code} — {n.title(locale)}") for n in all_nodes()]
+
+    # The 58 nodes change only with the contract: kept, not read on every report page.
+    choices = memoize(("contract",), ("target-node-choices", locale), node_choices)
+    form.node.choices = [SelectChoice(code, label) for code, label in choices]
     form.commune.choices = [SelectChoice(c, n) for c, n in commune_choices(_("Whole territory"))]
     if formdata is None:
         form.year.data = year
