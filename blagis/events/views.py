@@ -189,7 +189,9 @@ def detail_ics(event_id: int):
 @limit("RATELIMIT_REGISTRATION")
 @login_required
 def register(event_id: int):
-    _load_or_404(event_id)
+    # Only whether it exists (404): the service loads and locks the event itself.
+    if db.session.scalar(select(Event.id).where(Event.id == event_id)) is None:
+        abort(404)
     form = RegisterForm()
     if form.validate_on_submit():
         try:
