@@ -249,12 +249,29 @@ def memoize(domains, key: tuple, compute: Callable, max_age: int | None = None):
         return compute()
     full_key = ("memo", key, current)
     item = store().get(full_key)
-    now = time.monotonic()
-    if item is not None and item[0][0] > now:
+    if item is not None and item[0][0] > time.monotonic():
         return item[0][1]
-    value = compute()
-    store().put(full_key, (now + ttl, value), 1)
+    # One thread computes, the worker's other threads asking for the same key wait for it
+    # (the figures take seconds at the territory's size: four threads must not all compute).
+    with _computing_lock(full_key):
+        item = store().get(full_key)
+        now = time.monotonic()
+        if item is not None and item[0][0] > now:
+            return item[0][1]
+        value = compute()
+        store().put(full_key, (now + ttl, value), 1)
+    with _locks_guard:
+        _computing.pop(full_key, None)
     return value
+
+
+_computing: dict = {}
+_locks_guard = threading.Lock()
+
+
+def _computing_lock(key) -> threading.Lock:
+    with _locks_guard:
+        return _computing.setdefault(key, threading.Lock())
 
 
 # --- pages -------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """The page cache: anonymous pages served from memory, never once the data they show changed."""
 
+import threading
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -376,3 +379,27 @@ def test_figures_follow_the_contract_at_once_and_the_activity_within_max_age(
     assert participants("1.1") == 1  # …at most FIGURES_MAX_AGE seconds
     link("2.1")
     assert participants("2.1") == 1 and participants("1.1") == 0  # a link change: at once
+
+
+def test_concurrent_misses_compute_once(app, monkeypatch):
+    """Four threads of a worker ask for the same figures at once: one computes, three wait."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    calls = []
+    start = threading.Barrier(4)
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.2)  # long enough for the others to arrive while it computes
+        return 42
+
+    def ask(_):
+        with app.test_request_context("/"):
+            start.wait()
+            value = pagecache.memoize(("contract",), ("concurrent-test",), compute, max_age=60)
+            db.session.remove()
+            return value
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(ask, range(4))) == [42] * 4
+    assert len(calls) == 1
