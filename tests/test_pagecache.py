@@ -14,8 +14,6 @@ from blagis.models import (
     Initiative,
     ModerationState,
     ObjectiveNode,
-    Registration,
-    RegistrationState,
     Target,
     User,
     event_objectives,
@@ -25,6 +23,7 @@ from tests import conftest, factories_events
 from tests.conftest import PASSWORD, csrf_token_from
 
 make_event = factories_events.make_event
+add_registration = factories_events.add_registration
 
 
 def counters(app) -> dict[str, int]:
@@ -147,19 +146,11 @@ def test_bulk_statements_count_as_changes(app, client, make_event):
     assert "Repair café" in client.get("/events").get_data(as_text=True)
 
 
-def test_places_left_follow_registrations(app, client, make_event, make_user):
+def test_places_left_follow_registrations(client, make_event, make_user, add_registration):
     event = make_event(capacity=3)
     path = f"/events/{event.id}"
     before = client.get(path).get_data(as_text=True)
-    user = make_user()
-    with app.app_context():
-        db.session.add(
-            Registration(
-                event_id=event.id, user_id=user.id, seats=3, state=RegistrationState.CONFIRMED
-            )
-        )
-        db.session.commit()
-        db.session.remove()
+    add_registration(event, make_user(), seats=3)
     after = client.get(path).get_data(as_text=True)
     assert after != before
 
@@ -338,7 +329,7 @@ def test_public_user_columns_move_every_counter(app, make_user, column):
 
 
 def test_figures_follow_the_contract_at_once_and_the_activity_within_max_age(
-    app, make_event, make_user, monkeypatch
+    app, make_event, make_user, add_registration, monkeypatch
 ):
     from blagis.indicators import services
 
@@ -365,14 +356,7 @@ def test_figures_follow_the_contract_at_once_and_the_activity_within_max_age(
     user = make_user()
     link("1.1")
     assert participants("1.1") == 0
-    with app.app_context():
-        db.session.add(
-            Registration(
-                event_id=event.id, user_id=user.id, seats=1, state=RegistrationState.CONFIRMED
-            )
-        )
-        db.session.commit()
-        db.session.remove()
+    add_registration(event, user)
     assert participants("1.1") == 0  # new activity: the kept figures may lag…
     now = pagecache.time.monotonic()
     monkeypatch.setattr(pagecache.time, "monotonic", lambda: now + 61)
