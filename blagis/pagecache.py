@@ -8,7 +8,9 @@ is kept in the worker's memory and served again to the next anonymous visitor, a
   ``initiatives``, ``contract``); every committed change to a table of a domain bumps that
   domain's counter in the database (``content_generations``), in the change's own transaction,
   and a page is served from memory only while the counters read before rendering it are still
-  the current ones. One small query per hit, exact across workers and instances;
+  the current ones. A worker reads the counters at most once per PAGE_CACHE_CHECK_SECONDS
+  (its own commits make it read them again at once), so a hit usually runs no query and
+  another worker's or instance's change shows within that delay;
 - it is younger than ``PAGE_CACHE_SECONDS`` (what the clock changes: "upcoming", "this week");
 - the visitor is anonymous, has no message waiting (flash), and the page set no cookie and
   holds no form token (a CSRF token belongs to one visitor's session).
