@@ -341,3 +341,28 @@ def test_csrf_is_enforced(app, client, make_user):
         assert response.status_code == 302
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_password_is_checked_without_the_sqlite_write_lock(app, client, make_user, monkeypatch):
+    """argon2 takes ~50 ms: on SQLite no other writer may wait for it (blagis/dbtuning.py)."""
+    from blagis import dbtuning
+    from blagis.auth import services
+
+    user = make_user()
+    seen = []
+    verify = services.verify_password
+
+    def probe(password_hash, password):
+        connection = db.session.connection()
+        seen.append((connection.dialect.name, connection.info.get(dbtuning.INFO_KEY)))
+        return verify(password_hash, password)
+
+    monkeypatch.setattr(services, "verify_password", probe)
+    client.post("/auth/login", data={"email": user.email, "password": PASSWORD})
+    client.post("/auth/login", data={"email": user.email, "password": "not the password"})
+    assert len(seen) == 2
+    for dialect, immediate in seen:
+        assert dialect != "sqlite" or immediate is False
+    with app.app_context():
+        account = db.session.get(User, user.id)
+        assert account.failed_logins == 1 and account.last_login_at is not None

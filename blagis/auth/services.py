@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
+from blagis import dbtuning
 from blagis.auth.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from blagis.domain import DomainError
 from blagis.extensions import db
@@ -131,18 +132,24 @@ def check_login(email: str, password: str) -> LoginAttempt:
 
     The caller commits either way: failures are counted on the account.
     """
+    # On SQLite the password is checked before taking the write lock: argon2 costs ~50 ms of
+    # CPU, and every registration of the site would wait for it (blagis/dbtuning.py).
+    dbtuning.begin_read(db.session)
     user = find_user_by_email(email)
     now = utcnow()
     if user is None or (user.locked_until is not None and user.locked_until > now):
         verify_password(dummy_hash(), password)
         return LoginAttempt(LoginOutcome.FAILED)
-    if not verify_password(user.password_hash, password):
+    right = verify_password(user.password_hash, password)
+    new_hash = hash_password(password) if right and needs_rehash(user.password_hash) else None
+    dbtuning.begin_write(db.session)  # the account is read again under the lock
+    if not right:
         _count_failure(user, now)
         return LoginAttempt(LoginOutcome.FAILED)
     user.failed_logins = 0
     user.locked_until = None
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if new_hash is not None:
+        user.password_hash = new_hash
     if user.email_confirmed_at is None:
         return LoginAttempt(LoginOutcome.UNCONFIRMED, user)
     user.last_login_at = now
