@@ -1,18 +1,32 @@
 """Template globals shared by every page."""
 
+from typing import NamedTuple
+
 from flask import g
 
 from blagis.extensions import db
 
 
-def communes() -> list:
-    """All communes, read once per request (a handful of rows)."""
+class CommuneRow(NamedTuple):
+    code: str
+    name: str
+
+
+def _read_communes() -> list[CommuneRow]:
+    from sqlalchemy import select
+
+    from blagis.models import Commune
+
+    rows = db.session.execute(select(Commune.code, Commune.name).order_by(Commune.position))
+    return [CommuneRow(code, name) for code, name in rows]
+
+
+def communes() -> list[CommuneRow]:
+    """All communes (a handful of rows): kept by the worker until they change (nearly never)."""
     if "communes" not in g:
-        from sqlalchemy import select
+        from blagis.pagecache import ALL, memoize
 
-        from blagis.models import Commune
-
-        g.communes = db.session.scalars(select(Commune).order_by(Commune.position)).all()
+        g.communes = memoize(ALL, ("communes",), _read_communes)
     return g.communes
 
 
