@@ -10,17 +10,13 @@ its own rate-limit bucket, as real visitors do. Skipped unless TEST_DATABASE_URL
 and Redis answers on 127.0.0.1:6379.
 """
 
-import http.client
 import os
-import re
 import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
@@ -28,7 +24,7 @@ from sqlalchemy import select
 from blagis.extensions import db
 from blagis.models import Registration, RegistrationState
 from tests import factories_events
-from tests.conftest import PASSWORD
+from tests.browser import Browser
 
 make_event = factories_events.make_event
 
@@ -56,52 +52,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class Browser:
-    """Cookie-keeping HTTP client bound to one loopback source address."""
-
-    def __init__(self, source: str):
-        self.source = source
-        self.cookies: dict[str, str] = {}
-
-    def request(self, port: int, method: str, path: str, data: dict | None = None):
-        conn = http.client.HTTPConnection(
-            "127.0.0.1", port, timeout=60, source_address=(self.source, 0)
-        )
-        headers = {}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if data is not None:
-            body = urlencode(data)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            text = response.read().decode("utf-8", "replace")
-            for header in response.headers.get_all("Set-Cookie") or []:
-                jar = SimpleCookie()
-                jar.load(header)
-                for key, morsel in jar.items():
-                    self.cookies[key] = morsel.value
-            return response.status, text
-        finally:
-            conn.close()
-
-    def token(self, port: int, path: str) -> str:
-        status, html = self.request(port, "GET", path)
-        assert status == 200, (path, status)
-        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-        assert match, f"no CSRF token on {path}"
-        return match.group(1)
-
-    def login(self, port: int, email: str, password: str = PASSWORD) -> int:
-        token = self.token(port, "/auth/login")
-        status, _ = self.request(
-            port, "POST", "/auth/login", {"csrf_token": token, "email": email, "password": password}
-        )
-        return status
 
 
 @pytest.fixture
@@ -136,7 +86,7 @@ def instances(app, database):
             deadline = time.time() + 60
             while True:
                 try:
-                    status, _ = Browser("127.0.0.1").request(port, "GET", "/healthz")
+                    status, _ = Browser(port).request("GET", "/healthz")
                     if status == 200:
                         break
                 except OSError:
@@ -171,10 +121,10 @@ def test_registrations_at_both_instances_never_overbook(app, instances, make_use
     people = [make_user() for _ in range(PEOPLE)]
     browsers = []
     for n, person in enumerate(people):
-        browser = Browser(f"127.0.0.{10 + n}")
+        browser = Browser(source=f"127.0.0.{10 + n}")
         port = instances[n % 2]
-        assert browser.login(port, person.email) == 302
-        browsers.append((browser, port, browser.token(port, f"/events/{event.id}")))
+        assert browser.login(person.email, port=port) == 302
+        browsers.append((browser, port, browser.token(f"/events/{event.id}", port=port)))
 
     barrier = threading.Barrier(len(browsers))
     statuses = []
@@ -182,7 +132,7 @@ def test_registrations_at_both_instances_never_overbook(app, instances, make_use
     def fire(browser, port, token):
         barrier.wait()
         status, _ = browser.request(
-            port, "POST", f"/events/{event.id}/register", {"csrf_token": token, "seats": "1"}
+            "POST", f"/events/{event.id}/register", {"csrf_token": token, "seats": "1"}, port=port
         )
         statuses.append(status)
 
@@ -208,24 +158,26 @@ def test_registrations_at_both_instances_never_overbook(app, instances, make_use
 def test_login_rate_limit_is_shared_between_instances(app, instances, make_user):
     """RATELIMIT_LOGIN allows 10 a minute per address: the 11th, on either instance, is 429."""
     person = make_user()
-    browser = Browser("127.0.0.77")
-    statuses = [browser.login(instances[n % 2], person.email, "wrong password") for n in range(11)]
+    browser = Browser(source="127.0.0.77")
+    statuses = [
+        browser.login(person.email, "wrong password", port=instances[n % 2]) for n in range(11)
+    ]
     assert statuses[:10] == [422] * 10
     assert statuses[10] == 429
     # The next one on the other instance too: the count lives in Redis, not in a worker.
-    assert browser.login(instances[1], person.email, "wrong password") == 429
+    assert browser.login(person.email, "wrong password", port=instances[1]) == 429
 
 
 def test_session_from_one_instance_is_valid_on_the_other(app, instances, make_user):
     person = make_user()
-    browser = Browser("127.0.0.88")
-    assert browser.login(instances[0], person.email) == 302
-    status, html = browser.request(instances[1], "GET", "/account")
+    browser = Browser(source="127.0.0.88")
+    assert browser.login(person.email, port=instances[0]) == 302
+    status, html = browser.request("GET", "/account", port=instances[1])
     assert status == 200
     assert person.display_name in html
     # And a CSRF token issued by B is accepted by A (log out through A with B's token).
-    token = browser.token(instances[1], "/account")
-    status, _ = browser.request(instances[0], "POST", "/auth/logout", {"csrf_token": token})
+    token = browser.token("/account", port=instances[1])
+    status, _ = browser.request("POST", "/auth/logout", {"csrf_token": token}, port=instances[0])
     assert status == 302
-    status, _ = browser.request(instances[1], "GET", "/account")
+    status, _ = browser.request("GET", "/account", port=instances[1])
     assert status == 302

@@ -4,14 +4,10 @@ Runs on the session's database (SQLite file, or PostgreSQL with TEST_DATABASE_UR
 is a separate process with its own connections, the clients are real threads.
 """
 
-import http.client
 import os
-import re
 import subprocess
 import sys
 import threading
-from http.cookies import SimpleCookie
-from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
@@ -20,6 +16,7 @@ from sqlalchemy import text as sa_text
 from blagis.extensions import db
 from blagis.models import Registration
 from tests import factories_events
+from tests.browser import Browser
 from tests.conftest import PASSWORD
 
 make_event = factories_events.make_event
@@ -27,43 +24,6 @@ make_event = factories_events.make_event
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLIENTS = 45
 CAPACITY = 10
-
-
-class Browser:
-    """A minimal cookie-keeping HTTP client (no redirects followed)."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, data: dict | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        headers = {}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
-        if data is not None:
-            body = urlencode(data)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            response = conn.getresponse()
-            text = response.read().decode("utf-8", "replace")
-            for header in response.headers.get_all("Set-Cookie") or []:
-                jar = SimpleCookie()
-                jar.load(header)
-                for key, morsel in jar.items():
-                    self.cookies[key] = morsel.value
-            return response.status, text
-        finally:
-            conn.close()
-
-    def token(self, path: str) -> str:
-        status, html = self.request("GET", path)
-        assert status == 200, (path, status)
-        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-        assert match, f"no CSRF token on {path}"
-        return match.group(1)
 
 
 @pytest.fixture

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from blagis.extensions import db
 from blagis.models import MissionSignup, utcnow
 from tests import factories_volunteers
+from tests.browser import Browser
 from tests.conftest import PASSWORD
-from tests.test_events_concurrency import Browser, server  # noqa: F401 - fixture
+from tests.test_events_concurrency import server  # noqa: F401 - fixture
 
 make_volunteer = factories_volunteers.make_volunteer
 make_mission = factories_volunteers.make_mission
