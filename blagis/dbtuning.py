@@ -105,3 +105,20 @@ def begin_write(session) -> None:
             return  # already the writer
         session.commit()
     session.connection(execution_options={IMMEDIATE_OPTION: True})
+
+
+def lock_row(session, model, row_id: int, *options):
+    """The row of ``model`` with this id (or None), locked until the transaction ends.
+
+    For services that count what hangs on a row (an event's seats, a mission's places) before
+    adding to it: SQLite takes its write lock first (:func:`begin_write`), other databases lock
+    the row (``SELECT … FOR UPDATE``); the row is read afresh either way.
+    """
+    begin_write(session)
+    return session.scalar(
+        sa.select(model)
+        .where(model.id == row_id)
+        .options(*options)
+        .with_for_update(of=model)
+        .execution_options(populate_existing=True)
+    )

@@ -270,14 +270,7 @@ def registrant_name(registration: Registration) -> str:
 
 def lock_event(event_id: int) -> Event:
     """Load the event for a transaction that counts its seats, holding the lock until commit."""
-    dbtuning.begin_write(db.session)
-    event = db.session.scalar(
-        select(Event)
-        .where(Event.id == event_id)
-        .options(selectinload(Event.partner))
-        .with_for_update(of=Event)
-        .execution_options(populate_existing=True)
-    )
+    event = dbtuning.lock_row(db.session, Event, event_id, selectinload(Event.partner))
     if event is None:
         raise DomainError(_("This event does not exist."))
     return event

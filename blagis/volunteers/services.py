@@ -239,14 +239,7 @@ def _signup_of(mission_id: int, user_id: int) -> MissionSignup | None:
 
 def lock_mission(mission_id: int) -> Mission:
     """Load the mission for a transaction that counts its places, holding the lock."""
-    dbtuning.begin_write(db.session)
-    mission = db.session.scalar(
-        select(Mission)
-        .where(Mission.id == mission_id)
-        .options(selectinload(Mission.event))
-        .with_for_update(of=Mission)
-        .execution_options(populate_existing=True)
-    )
+    mission = dbtuning.lock_row(db.session, Mission, mission_id, selectinload(Mission.event))
     if mission is None:
         raise DomainError(_("This mission does not exist."))
     return mission
