@@ -50,7 +50,8 @@ def load_config(app, overrides: dict | None = None) -> None:
     app.config.update(
         BLAGIS_ENV="production",
         SQLALCHEMY_DATABASE_URI=None,
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # No pool_pre_ping: blagis.dbtuning checks pooled connections more cheaply.
+        SQLALCHEMY_ENGINE_OPTIONS={},
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_ENABLED=True,
