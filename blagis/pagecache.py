@@ -15,7 +15,8 @@ is kept in the worker's memory and served again to the next anonymous visitor, a
 - the visitor is anonymous, has no message waiting (flash), and the page set no cookie and
   holds no form token (a CSRF token belongs to one visitor's session).
 
-Logged-in visitors always get a fresh page (it shows their own state). ``memoize`` keeps
+Logged-in visitors get a fresh page (it shows their own state), except where a view keeps each
+session its own copy (``cached_private_page``: the staff report). ``memoize`` keeps
 computed values under the same rule, for every visitor. The yearly figures are the exception:
 at the territory's size they cost half a second and every registration would drop them, so they
 follow the contract (tree, targets, links) at once and the activity after at most
@@ -283,6 +284,37 @@ def _anonymous_without_messages() -> bool:
     return not current_user.is_authenticated and "_flashes" not in session
 
 
+def _replay_or_render(key: tuple, ttl: int, view, args, kwargs, token_ok: bool):
+    """The response kept for ``key`` if still young, else the view's, kept for ``ttl`` seconds.
+
+    A response is kept only when it is a plain 200 that set nothing in the session (no cookie to
+    replay) and, unless ``token_ok`` (the key names the session), holds no CSRF token.
+    """
+    now = time.monotonic()
+    item = store().get(key)
+    if item is not None and item[0][0] > now:
+        _, body, status, headers = item[0]
+        response = current_app.response_class(body, status=status, headers=headers)
+        return response.make_conditional(request)
+    response = current_app.make_response(view(*args, **kwargs))
+    if (
+        response.status_code == 200
+        and not session.modified
+        and (token_ok or "csrf_token" not in g)  # a form's token belongs to one session
+        and not response.direct_passthrough
+        and not response.is_streamed
+    ):
+        body = response.get_data()
+        headers = [
+            (k, v)
+            for k, v in response.headers.items()
+            if k.lower() in ("content-type", "etag", "cache-control", "vary",
+                             "content-disposition", "last-modified")
+        ]  # fmt: skip
+        store().put(key, (now + ttl, body, 200, headers), len(body))
+    return response
+
+
 def cached_page(*domains: str):
     """Serve the view's page from memory to anonymous visitors while its domains are unchanged."""
     wanted = frozenset(domains) or ALL
@@ -300,30 +332,50 @@ def cached_page(*domains: str):
             if current is None:
                 return view(*args, **kwargs)
             key = ("page", request.full_path, current_locale(), current)
-            now = time.monotonic()
-            item = store().get(key)
-            if item is not None and item[0][0] > now:
-                _, body, status, headers = item[0]
-                response = current_app.response_class(body, status=status, headers=headers)
-                return response.make_conditional(request)
-            response = current_app.make_response(view(*args, **kwargs))
-            if (
-                response.status_code == 200
-                and not session.modified
-                and "csrf_token" not in g  # a form's token belongs to this visitor's session
-                and not response.direct_passthrough
-                and not response.is_streamed
+            ttl = current_app.config["PAGE_CACHE_SECONDS"]
+            return _replay_or_render(key, ttl, view, args, kwargs, token_ok=False)
+
+        return wrapper
+
+    return decorate
+
+
+def cached_private_page(*domains: str, max_age: Callable[[], int] | None = None):
+    """Keep a logged-in member's own copy of a page they reload often (the staff report).
+
+    Goes *under* the access decorator: the account is loaded from the database and its rights
+    checked on every request, as for any page; only the rendering is spared. The copy is this
+    session's alone (its key holds the account, what the layout shows of it and the session's
+    CSRF secret, so the tokens in the page stay valid) and is dropped like a public page when
+    its domains change, after PAGE_CACHE_SECONDS, or after ``max_age()`` seconds if shorter.
+    """
+    wanted = frozenset(domains) or ALL
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            ttl = current_app.config["PAGE_CACHE_SECONDS"]
+            if max_age is not None:
+                ttl = min(ttl, max_age())
+            if not (
+                ttl > 0
+                and request.method in ("GET", "HEAD")
+                and current_user.is_authenticated
+                and "_flashes" not in session
             ):
-                body = response.get_data()
-                headers = [
-                    (k, v)
-                    for k, v in response.headers.items()
-                    if k.lower() in ("content-type", "etag", "cache-control", "vary",
-                                     "content-disposition", "last-modified")
-                ]  # fmt: skip
-                ttl = now + current_app.config["PAGE_CACHE_SECONDS"]
-                store().put(key, (ttl, body, 200, headers), len(body))
-            return response
+                return view(*args, **kwargs)
+            from blagis.i18n import current_locale
+
+            current = generations(wanted)
+            if current is None:
+                return view(*args, **kwargs)
+            user = current_user
+            key = (
+                "private", request.full_path, current_locale(), current,
+                user.id, user.session_version, str(user.role), user.display_name,
+                session.get("csrf_token"),
+            )  # fmt: skip
+            return _replay_or_render(key, ttl, view, args, kwargs, token_ok=True)
 
         return wrapper
 

@@ -14,6 +14,7 @@ from blagis.models import (
     Initiative,
     ModerationState,
     ObjectiveNode,
+    Role,
     Target,
     User,
     event_objectives,
@@ -387,3 +388,90 @@ def test_concurrent_misses_compute_once(app, monkeypatch):
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(ask, range(4))) == [42] * 4
     assert len(calls) == 1
+
+
+# --- a staff member's own copy of the report ----------------------------------------------------
+
+
+@pytest.fixture
+def kept_reports(app, monkeypatch):
+    """Production's lag for the figures (tests otherwise recompute them on every request)."""
+    monkeypatch.setitem(app.config, "FIGURES_MAX_AGE", 60)
+
+
+def update_user(app, user_id: int, **values) -> None:
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.id == user_id).values(**values))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_staff_members_report_is_kept_for_their_session(
+    app, client, auth, make_user, kept_reports
+):
+    staff = make_user(role="staff", scope=None, name="Camille Staff")
+    auth.login_as(staff)
+    client.get("/staff/report")
+    n, page = queries_of(app, client, "/staff/report")
+    assert n <= 2  # the account (checked on every request) and the counters
+    assert "Camille Staff" in page
+    # Another staff member gets their own page: their name, their session's form token.
+    other_client = app.test_client()
+    other = make_user(role="staff", scope=None, name="Dominique Staff")
+    conftest.AuthActions(other_client).login_as(other)
+    other_client.get("/staff/report")
+    _, theirs = queries_of(app, other_client, "/staff/report")
+    assert "Dominique Staff" in theirs and "Camille Staff" not in theirs
+
+
+def test_the_account_is_still_checked_on_every_request(app, client, auth, make_user, kept_reports):
+    staff = make_user(role="staff", scope=None, name="Camille Staff")
+    auth.login_as(staff)
+    client.get("/staff/report")
+    client.get("/staff/report")
+    update_user(app, staff.id, display_name="Camille Renamed")
+    assert "Camille Renamed" in client.get("/staff/report").get_data(as_text=True)
+    update_user(app, staff.id, role=Role.RESIDENT)
+    assert client.get("/staff/report").status_code == 403
+    update_user(app, staff.id, role=Role.STAFF)
+    assert client.get("/staff/report").status_code == 200
+    update_user(app, staff.id, session_version=staff.session_version + 1)  # logged out elsewhere
+    assert client.get("/staff/report").status_code == 302
+
+
+def test_a_kept_report_ages_like_the_figures(
+    app, client, auth, make_user, kept_reports, monkeypatch
+):
+    staff = make_user(role="staff", scope=None)
+    auth.login_as(staff)
+    client.get("/staff/report")
+    assert queries_of(app, client, "/staff/report")[0] <= 2
+    now = pagecache.time.monotonic()
+    monkeypatch.setattr(pagecache.time, "monotonic", lambda: now + 31)
+    assert queries_of(app, client, "/staff/report")[0] > 2
+    monkeypatch.setitem(app.config, "FIGURES_MAX_AGE", 0)  # figures never kept: nor the page
+    client.get("/staff/report")
+    assert queries_of(app, client, "/staff/report")[0] > 2
+
+
+def test_the_form_token_of_a_kept_report_is_valid(database, make_user):
+    """The copy is the session's own: the target form it holds can still be sent."""
+    other = create_app(conftest.test_config(database, WTF_CSRF_ENABLED=True, FIGURES_MAX_AGE=60))
+    staff = make_user(role="staff", scope=None)
+    client = other.test_client()
+    token = csrf_token_from(client.get("/auth/login").get_data(as_text=True))
+    client.post("/auth/login", data={"email": staff.email, "password": PASSWORD,
+                                     "csrf_token": token})  # fmt: skip
+    client.get("/staff/report?year=2026")
+    n, page = queries_of(other, client, "/staff/report?year=2026")
+    assert n <= 2
+    response = client.post(
+        "/staff/report/targets",
+        data={"csrf_token": csrf_token_from(page), "node": "1", "year": "2026",
+              "indicator": "events", "value": "654", "commune": ""},
+    )  # fmt: skip
+    assert response.status_code == 302
+    page = client.get("/staff/report?year=2026").get_data(as_text=True)
+    assert "654" in page  # a new target: the contract moved, the copy is dropped
+    with other.app_context():
+        db.engine.dispose()

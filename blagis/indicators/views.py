@@ -15,7 +15,7 @@ from blagis.i18n import current_locale
 from blagis.indicators import services
 from blagis.indicators.forms import TargetForm
 from blagis.objectives.services import all_nodes, build_tree, get_node
-from blagis.pagecache import ALL, memoize
+from blagis.pagecache import ALL, cached_private_page, memoize
 from blagis.permissions import require_commune_scope, staff_required
 from blagis.templating import commune_choices, communes
 
@@ -108,6 +108,9 @@ def report_context(year: int, commune: str | None, form: TargetForm | None = Non
 
 @bp.route("/report")
 @staff_required
+# Staff reload the report often and it weighs ~190 kB at the territory's size: each session keeps
+# its own copy while the contract is unchanged (the figures lag at most FIGURES_MAX_AGE more).
+@cached_private_page("contract", max_age=services.max_age)
 def index():
     year, commune = read_filters()
     return render_template("indicators/report.html", **report_context(year, commune))
