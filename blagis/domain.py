@@ -10,6 +10,10 @@ class DomainError(Exception):
         self.field = field
 
 
+class NotFoundError(DomainError):
+    """What the action is about does not exist (any more): views answer 404, the CLI says so."""
+
+
 def apply_to_form(form, error: DomainError) -> None:
     """Show a domain error next to its field, or at the top of the form."""
     field = getattr(form, error.field, None) if error.field else None

@@ -1,6 +1,6 @@
 """HTTP security headers on every response, and a guard against NUL characters in input."""
 
-from flask import abort, request
+from flask import abort, request, session
 from werkzeug.datastructures import ImmutableMultiDict
 
 CSP = (
@@ -14,6 +14,19 @@ def set_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+# Messages waiting to be shown (flash) live in the session cookie: a client that never follows
+# the redirects showing them (a script, a form posted again and again) would grow the cookie
+# past the 4 kB browsers keep, and lose its log-in with it.
+MAX_WAITING_MESSAGES = 5
+
+
+def keep_session_small(response):
+    waiting = session.get("_flashes") if "_flashes" in session else None
+    if waiting and len(waiting) > MAX_WAITING_MESSAGES:
+        session["_flashes"] = waiting[-MAX_WAITING_MESSAGES:]
     return response
 
 
@@ -37,3 +50,4 @@ def reject_nul_characters():
 def init_app(app) -> None:
     app.before_request(reject_nul_characters)
     app.after_request(set_security_headers)
+    app.after_request(keep_session_small)

@@ -24,9 +24,11 @@ def _read_communes() -> list[CommuneRow]:
 def communes() -> list[CommuneRow]:
     """All communes (a handful of rows): kept by the worker until they change (nearly never)."""
     if "communes" not in g:
-        from blagis.pagecache import ALL, memoize
+        from blagis.pagecache import memoize
 
-        g.communes = memoize(ALL, ("communes",), _read_communes)
+        # A change to communes moves every counter (the table is not mapped to a domain);
+        # following one domain keeps the list when only activity moved.
+        g.communes = memoize(("contract",), ("communes",), _read_communes)
     return g.communes
 
 

@@ -294,3 +294,18 @@ def test_unknown_limit_key_is_refused():
 
     with pytest.raises(KeyError):
         limit("RATELIMIT_TYPO")
+
+
+def test_unread_messages_do_not_grow_the_session_cookie(client, auth, make_user):
+    """A client that never follows the redirects keeps only the newest waiting messages."""
+    from blagis.security import MAX_WAITING_MESSAGES
+
+    auth.login_as(make_user())
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", f"Message {n}") for n in range(20)]
+    client.get("/events.ics")  # a response that shows no message
+    with client.session_transaction() as session:
+        kept = session["_flashes"]
+        assert "_user_id" in session  # still logged in
+    assert [text for _, text in kept] == [f"Message {n}" for n in range(15, 20)]
+    assert len(kept) == MAX_WAITING_MESSAGES

@@ -14,10 +14,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from blagis import audit, dbtuning, keyset, privacy
-from blagis.domain import DomainError
+from blagis.domain import DomainError, NotFoundError
 from blagis.extensions import db
 from blagis.mail import queue_mail
 from blagis.models import (
@@ -270,9 +270,10 @@ def registrant_name(registration: Registration) -> str:
 
 def lock_event(event_id: int) -> Event:
     """Load the event for a transaction that counts its seats, holding the lock until commit."""
-    event = dbtuning.lock_row(db.session, Event, event_id, selectinload(Event.partner))
+    # The partner joined, not loaded after: one round trip fewer (FOR UPDATE locks only events).
+    event = dbtuning.lock_row(db.session, Event, event_id, joinedload(Event.partner))
     if event is None:
-        raise DomainError(_("This event does not exist."))
+        raise NotFoundError(_("This event does not exist."))
     return event
 
 

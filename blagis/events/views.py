@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from blagis import sections
 from blagis.api import cached_json
-from blagis.domain import DomainError, apply_to_form
+from blagis.domain import DomainError, NotFoundError, apply_to_form
 from blagis.errors import render_error
 from blagis.events import services
 from blagis.events.forms import RegisterForm, kind_labels
@@ -189,33 +189,35 @@ def detail_ics(event_id: int):
 @limit("RATELIMIT_REGISTRATION")
 @login_required
 def register(event_id: int):
-    # Only whether it exists (404): the service loads and locks the event itself.
-    if db.session.scalar(select(Event.id).where(Event.id == event_id)) is None:
-        abort(404)
     form = RegisterForm()
     if form.validate_on_submit():
         try:
+            # The service loads and locks the event: no query of its own here (the hot path).
             result = services.register(
                 current_user._get_current_object(), event_id, form.seats.data
             )
+            # Worded before the commit, which expires what was loaded (no reload after it).
+            if not result.created:
+                message = _("You are already registered for this event: nothing was changed.")
+                category = "info"
+            elif result.registration.state == RegistrationState.CONFIRMED:
+                message = _("You are registered. A confirmation e-mail is on its way.")
+                category = "success"
+            else:
+                message = _(
+                    "The event is full: you are on the waiting list. We will write to you "
+                    "if a place frees up."
+                )
+                category = "info"
             db.session.commit()
+        except NotFoundError:
+            db.session.rollback()
+            abort(404)
         except DomainError as error:
             db.session.rollback()
             apply_to_form(form, error)
         else:
-            registration = result.registration
-            if not result.created:
-                flash(_("You are already registered for this event: nothing was changed."), "info")
-            elif registration.state == RegistrationState.CONFIRMED:
-                flash(_("You are registered. A confirmation e-mail is on its way."), "success")
-            else:
-                flash(
-                    _(
-                        "The event is full: you are on the waiting list. We will write to you "
-                        "if a place frees up."
-                    ),
-                    "info",
-                )
+            flash(message, category)
             return redirect(url_for("events.detail", event_id=event_id))
     event = _load_or_404(event_id)
     return render_template("events/detail.html", **_detail_context(event, form)), 422
