@@ -9,8 +9,10 @@ load comes from separate processes on loopback (``--procs`` processes × threads
 keep-alive ``http.client`` connections, each client waiting for its answer before sending the
 next request: a closed loop). Each target runs ``--duration`` seconds after a short warm-up.
 
-Targets (issue 10): p95 < 100 ms at 16 clients, throughput ≥ 25 % of the bare route's; the
-registration POST must leave no event overbooked (checked in the database after the run).
+Targets (issue 10): every listed page p95 < 100 ms at 16 clients and throughput ≥ 25 % of the
+bare route's; the registration POST must leave no event overbooked (checked in the database
+after the run) — its latency and ratio are printed too, with whether they would meet the page
+targets. Rows marked "(not a target)" are for information.
 """
 
 import argparse
@@ -380,7 +382,10 @@ def main(argv=None) -> int:
     else:
         skipped.append("staff report (endpoint report.index does not exist in this branch)")
     if "initiatives_staff.queue" in ep:
-        targets.append({"name": "/staff/initiatives", "path": "/staff/initiatives", "login": staff})
+        targets.append(
+            {"name": "/staff/initiatives", "path": "/staff/initiatives", "login": staff,
+             "info": True}
+        )  # fmt: skip
     if args.only:
         wanted = {w.strip() for w in args.only.split(",")}
         targets = [t for t in targets if t["name"] in wanted or t["name"].startswith("bare")]
@@ -426,16 +431,18 @@ def main(argv=None) -> int:
         elif target.get("info"):
             holds = "(not a target)"
         else:
-            ok = r["p95"] < P95_TARGET_MS and ratio >= RATIO_TARGET and not bad
-            all_hold &= ok
-            why = []
-            if r["p95"] >= P95_TARGET_MS:
-                why.append("p95")
-            if ratio < RATIO_TARGET:
-                why.append("ratio")
-            if bad:
-                why.append("errors")
-            holds = "yes" if ok else "NO (" + ", ".join(why) + ")"
+            checks = (("p95", r["p95"] >= P95_TARGET_MS), ("ratio", ratio < RATIO_TARGET))
+            slow = [name for name, failed in checks if failed]
+            if target.get("post"):
+                # Its target is the guarantee (checked below); say how it compares to pages'.
+                holds = "no errors" if not bad else "NO (errors)"
+                holds += "; page targets " + ("met" if not slow else "not met: " + ", ".join(slow))
+                all_hold &= not bad
+            else:
+                ok = not slow and not bad
+                all_hold &= ok
+                why = slow + (["errors"] if bad else [])
+                holds = "yes" if ok else "NO (" + ", ".join(why) + ")"
         print(f"| {target['name']} | {r['rps']:.1f} | {r['p50']:.1f} | {r['p95']:.1f} | "
               f"{r['p99']:.1f} | {ratio:.2f} | {holds} |")  # fmt: skip
     for s in skipped:

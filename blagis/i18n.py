@@ -4,8 +4,8 @@ from datetime import datetime
 from functools import lru_cache
 
 from babel import dates as babel_dates
-from flask import current_app, request, session, url_for
-from flask_babel import format_decimal, get_locale
+from flask import current_app, g, request, session, url_for
+from flask_babel import format_decimal, get_locale, get_translations
 from flask_login import current_user
 
 from blagis.timeutils import PARIS
@@ -34,6 +34,22 @@ def select_locale() -> str:
 
 def current_locale() -> str:
     return str(get_locale() or "fr")
+
+
+_labels: dict[tuple[int, str], dict] = {}
+
+
+def translated(mapping: dict) -> dict[str, str]:
+    """``{key: label}`` of a module's lazy labels, in the current language, translated once.
+
+    A list page asks for a label per row (a moderation queue: ~280 look-ups, 6 ms a page);
+    the catalogues do not change while the process runs, so each language's copy is kept.
+    """
+    key = (id(mapping), current_locale())
+    labels = _labels.get(key)
+    if labels is None:
+        labels = _labels[key] = {k: str(v) for k, v in mapping.items()}
+    return labels
 
 
 def lang_switch_url(lang: str) -> str:
@@ -76,11 +92,37 @@ def fmt_number(value):
     return format_decimal(value) if value is not None else ""
 
 
+def _translations():
+    """Flask-Babel's catalogue for the request's language, looked up once per language.
+
+    Flask-Babel finds it again for every string a template translates (~20 µs: context, domain,
+    locale, cache); a page translates 40 to 300 strings. Kept on ``g`` with the locale object it
+    was found for, so ``force_locale`` (mail in the recipient's language) still switches it.
+    """
+    state = g.get("_flask_babel")
+    locale = getattr(state, "babel_locale", None)
+    kept = g.get("_blagis_translations")
+    if locale is not None and kept is not None and kept[0] is locale:
+        return kept[1]
+    translations = get_translations()
+    state = g.get("_flask_babel")
+    g._blagis_translations = (getattr(state, "babel_locale", None), translations)
+    return translations
+
+
 def init_app(app) -> None:
     from blagis.extensions import babel
 
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories="translations"
+    )
+    # The same callables Flask-Babel installs, with the catalogue looked up once (_translations).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
     )
     app.jinja_env.globals.update(
         current_locale=current_locale,

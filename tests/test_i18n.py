@@ -83,3 +83,19 @@ def test_language_switch_keeps_the_page(client):
 def test_bad_lang_value_is_ignored(client):
     response = client.get("/?lang=xx%00")
     assert response.status_code == 200
+
+
+def test_templates_follow_a_forced_language_inside_a_request(app):
+    """Mail is written in the recipient's language while the page is in the visitor's."""
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from blagis.mail.queue import _html_env
+
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert render_template_string("{{ _('Log in') }}") == "Log in"
+        with force_locale("fr"):
+            assert render_template_string("{{ _('Log in') }}") == "Se connecter"
+            html = _html_env().from_string("{{ _('Events') }}").render()
+            assert html == "Événements"
+        assert render_template_string("{{ _('Log in') }}") == "Log in"

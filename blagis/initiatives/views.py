@@ -18,7 +18,7 @@ from blagis.api import cached_json
 from blagis.domain import DomainError, apply_to_form, commit_or_form_error
 from blagis.errors import render_error
 from blagis.extensions import db
-from blagis.i18n import current_locale
+from blagis.i18n import current_locale, translated
 from blagis.initiatives import services
 from blagis.initiatives.forms import (
     InitiativeForm,
@@ -47,11 +47,11 @@ api_bp = Blueprint("initiatives_api", __name__)
 
 
 def status_labels() -> dict[str, str]:
-    return {k: str(v) for k, v in STATUS_LABELS.items()}
+    return translated(STATUS_LABELS)
 
 
 def state_labels() -> dict[str, str]:
-    return {k: str(v) for k, v in STATE_LABELS.items()}
+    return translated(STATE_LABELS)
 
 
 def role_signature(role: str, commune_code: str | None) -> str:
@@ -61,7 +61,7 @@ def role_signature(role: str, commune_code: str | None) -> str:
 
 
 def sort_labels() -> dict[str, str]:
-    return {k: str(v) for k, v in SORT_LABELS.items()}
+    return translated(SORT_LABELS)
 
 
 # Globals rather than a context processor: imported macros see globals only.
