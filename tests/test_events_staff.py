@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from blagis.extensions import db
 from blagis.models import AuditEntry, Event, OutboxMessage, Registration, utcnow
-from blagis.timeutils import format_local
+from blagis.timeutils import PARIS, format_local
 from tests import factories_events
 
 make_event = factories_events.make_event
@@ -216,7 +216,8 @@ def test_raising_capacity_promotes_in_order(
 
 def test_weekly_series_and_edit_whole_series(app, client, staff):
     start = utcnow() + timedelta(days=2)
-    until = (start + timedelta(weeks=3)).date().isoformat()
+    # The last date in Paris time, as staff type it (UTC's date differs just before midnight).
+    until = (start + timedelta(weeks=3)).astimezone(PARIS).date().isoformat()
     data = form_data(
         title="Café des bénévoles",
         kind="cafe_benevoles",
