@@ -24,7 +24,7 @@ MAX_WAITING_MESSAGES = 5
 
 
 def keep_session_small(response):
-    waiting = session.get("_flashes") if "_flashes" in session else None
+    waiting = session.get("_flashes")
     if waiting and len(waiting) > MAX_WAITING_MESSAGES:
         session["_flashes"] = waiting[-MAX_WAITING_MESSAGES:]
     return response

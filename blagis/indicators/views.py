@@ -15,7 +15,7 @@ from blagis.i18n import current_locale
 from blagis.indicators import services
 from blagis.indicators.forms import TargetForm
 from blagis.objectives.services import all_nodes, build_tree, get_node
-from blagis.pagecache import ALL, cached_private_page, memoize
+from blagis.pagecache import cached_private_page, memoize
 from blagis.permissions import require_commune_scope, staff_required
 from blagis.templating import commune_choices, communes
 
@@ -83,25 +83,11 @@ def report_body(year: int, commune: str | None) -> Markup:
 
 def report_context(year: int, commune: str | None, form: TargetForm | None = None) -> dict:
     """Everything the report page shows, in a fixed number of queries whatever the data."""
-    fields = None
-    if form is None:
-        form = target_form(year, commune)
-        # A fresh form's fields are the same for everyone (58 objectives to choose from: ~3 ms
-        # to render); only the CSRF token, rendered apart, is personal.
-        key = ("target-fields", year, commune, current_locale())
-        fields = memoize(
-            ALL,
-            key,
-            lambda: Markup(  # nosec B704 - the output of an autoescaping template is markup
-                render_template("indicators/_target_fields.html", form=form)
-            ),
-        )
     return {
         "year": year,
         "commune": commune,
         "body": report_body(year, commune),
-        "form": form,
-        "fields": fields,
+        "form": form or target_form(year, commune),
         "years": list(range(services.FIRST_YEAR, services.current_year() + 2)),
     }
 
