@@ -6,13 +6,14 @@ export BLAGIS_ENV ?= development
 
 .PHONY: run test setup translations messages lint e2e-deps clean audit
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# Compiled catalogues are build output: made here, never committed.
+# Compiled catalogues are build output, never committed: installing the package makes them
+# (setup.py); this target remakes them after a change to a .po.
 translations: $(BIN)/.installed
 	$(BIN)/pybabel compile --use-fuzzy -d blagis/translations
 

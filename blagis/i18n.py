@@ -1,5 +1,6 @@
 """Language choice and locale-aware formatting (French first, English too)."""
 
+import os
 from datetime import datetime
 from functools import lru_cache
 
@@ -11,6 +12,8 @@ from flask_login import current_user
 from blagis.timeutils import PARIS
 
 LANG_SESSION_KEY = "lang"
+# The language the source strings are written in: it needs no catalogue.
+SOURCE_LOCALE = "en"
 
 
 def supported_locales() -> tuple[str, ...]:
@@ -110,9 +113,36 @@ def _translations():
     return translations
 
 
+def check_catalogues(app) -> None:
+    """Refuse to start when a configured language has no compiled catalogue.
+
+    Without its ``.mo``, Flask-Babel silently falls back to the source strings: the pages would
+    say ``<html lang="fr">`` and be in English. Installing the package compiles them (setup.py);
+    a checkout used without installing needs ``pybabel compile``.
+    """
+    directories = [
+        os.path.join(app.root_path, directory)
+        for directory in app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
+    ]
+    domain = app.config.get("BABEL_DOMAIN", "messages")
+    for locale in app.config["BLAGIS_LOCALES"]:
+        if locale == SOURCE_LOCALE:
+            continue
+        paths = [os.path.join(d, locale, "LC_MESSAGES", f"{domain}.mo") for d in directories]
+        if not any(os.path.isfile(path) for path in paths):
+            raise RuntimeError(
+                f"No compiled translation catalogue for the language {locale!r} "
+                f"(looked for {', '.join(paths)}). Compile the catalogues with "
+                "`pybabel compile -d blagis/translations` (or `make translations`), or "
+                "reinstall the package (`pip install -e .` compiles them)."
+            )
+
+
 def init_app(app) -> None:
     from blagis.extensions import babel
 
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    check_catalogues(app)
     babel.init_app(
         app, locale_selector=select_locale, default_translation_directories="translations"
     )
