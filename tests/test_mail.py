@@ -340,13 +340,47 @@ def test_development_mode_logs_and_marks_sent(app, caplog):
 
 def test_send_mail_command(app, runner):
     queue_many(app, 3)
-    result = runner.invoke(args=["send-mail", "--batch", "2"])
+    result = runner.invoke(args=["send-mail", "--batch", "2", "--budget", "0"])
     assert result.exit_code == 0, result.output
-    assert "sent: 2" in result.output
+    assert "sent: 2, to retry: 0, failed: 0, batches: 1" in result.output
     result = runner.invoke(args=["send-mail"])
-    assert "sent: 1" in result.output
+    assert "sent: 1, to retry: 0, failed: 0, batches: 1" in result.output
     assert runner.invoke(args=["send-mail", "--batch", "0"]).exit_code == 2
     assert runner.invoke(args=["send-mail", "--interval", "x"]).exit_code == 2
+    assert runner.invoke(args=["send-mail", "--budget", "-1"]).exit_code == 2
+
+
+def test_one_send_mail_run_drains_a_backlog_in_batches(app, runner, smtp):
+    """After an outage, the backlog goes out in one cron run, not 50 messages a minute."""
+    ids = queue_many(app, 180)
+    result = runner.invoke(args=["send-mail"])
+    assert result.exit_code == 0, result.output
+    assert "sent: 180, to retry: 0, failed: 0, batches: 4" in result.output
+    assert sorted(smtp.collector.outbox_ids()) == sorted(ids)  # each exactly once
+    assert {row.status for row in statuses(app).values()} == {OutboxStatus.SENT}
+
+
+def test_send_mail_budget_bounds_a_run(app, runner, smtp):
+    ids = queue_many(app, 120)
+    result = runner.invoke(args=["send-mail", "--budget", "0"])  # spent after the first batch
+    assert "sent: 50, to retry: 0, failed: 0, batches: 1" in result.output
+    rows = statuses(app)
+    assert sum(row.status == OutboxStatus.SENT for row in rows.values()) == 50
+    assert sum(row.status == OutboxStatus.PENDING for row in rows.values()) == 70
+    result = runner.invoke(args=["send-mail"])
+    assert "sent: 70, to retry: 0, failed: 0, batches: 2" in result.output
+    assert sorted(smtp.collector.outbox_ids()) == sorted(ids)
+
+
+def test_send_mail_run_stops_at_a_batch_that_sends_nothing(app, runner, smtp):
+    """Server still down: one batch learns it, the rest wait untouched for the next run."""
+    queue_many(app, 120)
+    smtp.stop()
+    result = runner.invoke(args=["send-mail"])
+    assert "sent: 0, to retry: 50, failed: 0, batches: 1" in result.output
+    rows = statuses(app).values()
+    assert sum(row.attempts == 1 and row.status == OutboxStatus.PENDING for row in rows) == 50
+    assert sum(row.attempts == 0 and row.status == OutboxStatus.PENDING for row in rows) == 70
 
 
 def test_dedup_key_queues_once(app):

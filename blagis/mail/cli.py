@@ -23,10 +23,17 @@ from blagis.extensions import db
     type=click.IntRange(min=1, max=1000),
     help="Messages claimed at a time.",
 )
+@click.option(
+    "--budget",
+    default=50.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds: without --loop, keep sending batches until nothing is due or this passed.",
+)
 @with_appcontext
-def send_mail_command(loop, interval, batch):
+def send_mail_command(loop, interval, batch, budget):
     """Send the e-mail that is due; retry failures with back-off. Safe to run concurrently."""
-    from blagis.mail.worker import log, new_worker_id, run_once
+    from blagis.mail.worker import drain, log, new_worker_id, run_once
 
     current_app.logger  # noqa: B018 - Flask attaches its stderr handler on first access
     if log.level == logging.NOTSET:
@@ -37,7 +44,10 @@ def send_mail_command(loop, interval, batch):
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     while not stopping:
         try:
-            report = run_once(batch=batch, worker_id=worker_id)
+            if loop:  # goes on at once after a full batch (below)
+                report = run_once(batch=batch, worker_id=worker_id)
+            else:  # one run (cron): the whole backlog, batch after batch, within the budget
+                report = drain(batch=batch, budget=budget, worker_id=worker_id)
         except Exception as error:  # noqa: BLE001 - a loop survives a database hiccup
             db.session.rollback()
             if not loop:
@@ -47,7 +57,8 @@ def send_mail_command(loop, interval, batch):
         finally:
             db.session.remove()
         if report is not None and (report.claimed or not loop):
-            click.echo(f"sent: {report.sent}, to retry: {report.retried}, failed: {report.failed}")
+            line = f"sent: {report.sent}, to retry: {report.retried}, failed: {report.failed}"
+            click.echo(line if loop else f"{line}, batches: {report.batches}")
         if not loop:
             return
         if report is None or report.claimed < batch:
