@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 export BLAGIS_ENV ?= development
+# Port of `make run` (`make run PORT=8080`); the links in the mail it shows lead back to it.
+PORT ?= 5000
+BASE_URL = $(or $(BLAGIS_BASE_URL),http://127.0.0.1:$(PORT))
 
 .PHONY: run test setup translations messages lint e2e-deps clean audit
 
@@ -19,12 +22,17 @@ translations: $(BIN)/.installed
 
 setup: $(BIN)/.installed translations
 
-# (a) set up and serve the site on SQLite with the contract and demo content.
+# (a) set up and serve the site on SQLite with the contract and demo content. No mail server
+# in development: the outbox worker runs beside the server (stopped with it) and prints each
+# message here; /dev/mail shows them with their links (docs/mail.md, "Development").
 run: setup
 	$(BIN)/flask --app blagis db upgrade
 	$(BIN)/flask --app blagis load-contract
-	$(BIN)/flask --app blagis demo --if-empty
-	$(BIN)/flask --app blagis run --host 127.0.0.1 --port 5000
+	BLAGIS_BASE_URL=$(BASE_URL) $(BIN)/flask --app blagis demo --if-empty
+	@echo "Blagis: $(BASE_URL)  -  mail sent by the site: $(BASE_URL)/dev/mail"
+	BLAGIS_BASE_URL=$(BASE_URL) $(BIN)/flask --app blagis send-mail --loop --interval 2 & \
+	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	BLAGIS_BASE_URL=$(BASE_URL) $(BIN)/flask --app blagis run --host 127.0.0.1 --port $(PORT)
 
 # (b) set up and run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set).
 test: setup e2e-deps

@@ -106,6 +106,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(missions_bp, url_prefix="/missions")
     app.register_blueprint(volunteers_staff_bp, url_prefix="/staff")
 
+    from blagis.mail import devmail
+
+    devmail.init_app(app)  # /dev/mail, in development only
+
 
 def register_ratelimits(app: Flask) -> None:
     """After the blueprints: wraps every view marked with ``blagis.ratelimits.limit``."""

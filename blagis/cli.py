@@ -17,8 +17,9 @@ def main() -> None:
 
 @click.command("load-contract")
 @click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("-v", "--verbose", is_flag=True, help="Also list each node created or updated.")
 @with_appcontext
-def load_contract_command(path):
+def load_contract_command(path, verbose):
     """Load the contract objectives tree (idempotent: upserts by code)."""
     from blagis.objectives.services import ContractFileError, load_contract
 
@@ -32,10 +33,11 @@ def load_contract_command(path):
         f"communes created: {len(report.communes_created)}; nodes created: "
         f"{len(report.created)}, updated: {len(report.updated)}, unchanged: {report.unchanged}"
     )
-    for code in report.created:
-        click.echo(f"  + {code}")
-    for code in report.updated:
-        click.echo(f"  ~ {code}")
+    if verbose:
+        for code in report.created:
+            click.echo(f"  + {code}")
+        for code in report.updated:
+            click.echo(f"  ~ {code}")
 
 
 @click.command("create-user")

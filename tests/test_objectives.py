@@ -41,8 +41,20 @@ def test_load_contract_reports_changes(app, runner, tmp_path):
     )
     result = runner.invoke(args=["load-contract", str(path)])
     assert result.exit_code == 0, result.output
-    assert "nodes created: 1, updated: 1" in result.output
-    assert "+ 9" in result.output and "~ 1" in result.output
+    # One line unless asked for details (a first load creates 58 nodes).
+    assert result.output.splitlines() == [
+        "communes created: 0; nodes created: 1, updated: 1, unchanged: 0"
+    ]
+    path.write_text(path.read_text(encoding="utf-8").replace("modifié", "renommé"), "utf-8")
+    result = runner.invoke(args=["load-contract", "--verbose", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "communes created: 0; nodes created: 0, updated: 1, unchanged: 1",
+        "  ~ 1",
+    ]
+    path.write_text('[[nodes]]\ncode = "10"\ntitle_fr = "X"\ntitle_en = "Y"\n', "utf-8")
+    result = runner.invoke(args=["load-contract", "-v", str(path)])
+    assert "nodes created: 1" in result.output and "  + 10" in result.output
 
 
 def test_load_contract_refuses_broken_file(app, runner, tmp_path):
