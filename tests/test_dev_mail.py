@@ -1,5 +1,6 @@
 """A newcomer's first minutes on ``make run``: the mail is readable, the port can change."""
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -63,8 +64,16 @@ def test_dev_mail_page_is_404_outside_development(app, database, env):
 
 
 def make_dry_run(*variables: str) -> str:
+    """The commands ``make run`` would run (``-n``: printed, not run), as on a fresh shell."""
+    outer = {"PORT", "BLAGIS_BASE_URL", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"}  # e.g. `make test`
+    env = {k: v for k, v in os.environ.items() if k not in outer}
     result = subprocess.run(
-        ["make", "-n", "run", *variables], cwd=ROOT, capture_output=True, text=True, check=False
+        ["make", "-n", "run", *variables],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
