@@ -291,16 +291,27 @@ def _event_url(event: Event) -> str:
     return absolute_url("events.detail", event_id=event.id)
 
 
+def _ics_attachment(event: Event) -> list | None:
+    """The event's .ics as a mail attachment, or None (logged) when it cannot be built.
+
+    The calendar file is a convenience: a failure to build it must never roll back the
+    registration or the change that the mail is about, so the mail goes without it.
+    """
+    from blagis.events.ics import event_calendar
+
+    try:
+        return [(f"evenement-{event.id}.ics", "text/calendar", event_calendar(event))]
+    except Exception:  # any fault of the calendar builder; the mail still goes
+        current_app.logger.exception("event %s: the .ics attachment could not be built", event.id)
+        return None
+
+
 def notify(registration: Registration, event: Event, template: str, *, with_ics=False, key=None):
     """Queue one mail about ``registration`` if the person has an address."""
     address, locale, user = _recipient(registration)
     if not address:
         return None
-    attachments = None
-    if with_ics:
-        from blagis.events.ics import event_calendar
-
-        attachments = [(f"evenement-{event.id}.ics", "text/calendar", event_calendar(event))]
+    attachments = _ics_attachment(event) if with_ics else None
     return queue_mail(
         address,
         template,
