@@ -33,6 +33,7 @@ from blagis.models import (
     event_objectives,
     utcnow,
 )
+from blagis.objectives import services as objectives
 from blagis.timeutils import PARIS
 from blagis.urls import absolute_url
 
@@ -570,13 +571,15 @@ def _check_event_data(data: dict) -> None:
         raise DomainError(_("Choose an organiser from the list."), field="partner_id")
 
 
-def _objective_nodes(codes) -> list[ObjectiveNode]:
+def _objective_nodes(codes, commune_code: str) -> list[ObjectiveNode]:
+    """The nodes to link; those declined for another commune are refused (docs/events.md)."""
     codes = sorted(set(codes or []))
     if not codes:
         return []
     nodes = list(db.session.scalars(select(ObjectiveNode).where(ObjectiveNode.code.in_(codes))))
     if len(nodes) != len(codes):
         raise DomainError(_("Choose objectives from the list."), field="objectives")
+    objectives.check_communes(nodes, commune_code)
     return nodes
 
 
@@ -629,7 +632,7 @@ def create_event(
 ) -> list[Event]:
     """Create an event, or one event per date of a weekly/monthly series."""
     _check_event_data(data)
-    nodes = _objective_nodes(objective_codes)
+    nodes = _objective_nodes(objective_codes, data["commune_code"])
     starts = [data["starts_at"]]
     series = None
     if frequency is not None:
@@ -727,7 +730,7 @@ def update_event(
     """Edit one date, or every date of its series that has not started (each keeps its day)."""
     event = lock_event(event_id)
     _check_event_data(data)
-    nodes = _objective_nodes(objective_codes)
+    nodes = _objective_nodes(objective_codes, data["commune_code"])
     ids = [event.id]
     if whole_series and event.series_id is not None:
         ids += list(
