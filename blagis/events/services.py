@@ -259,6 +259,86 @@ def registrations_of(event_id: int) -> list[Registration]:
     return sorted(rows, key=lambda r: order[r.state])
 
 
+# The staff list of an event's registrations, by keyset pages (docs/events.md): in order of
+# arrival, the id (each filter is served by the index (event_id, state, id)).
+STAFF_LIST_KEYS = (keyset.SortKey(Registration.id, int),)
+STAFF_LIST_TAG = "registrations"
+
+
+@dataclass(frozen=True)
+class StaffListing:
+    """One page of an event's registrations for staff."""
+
+    rows: list
+    page: int
+    total: int  # registrations matching the search and filter
+    next_cursor: str | None
+
+
+def staff_listing(
+    event_id: int,
+    *,
+    q: str = "",
+    state: RegistrationState | None = None,
+    cursor: str = "",
+    per_page: int = 50,
+) -> StaffListing:
+    """A page of the event's registrations matching ``q`` (a part of the name, the e-mail or
+    the phone, any case) and ``state``; a cursor this list did not give opens the first page."""
+    query = select(Registration).where(Registration.event_id == event_id)
+    if state is not None:
+        query = query.where(Registration.state == state)
+    q = (q or "").strip().lower()
+    if q:
+        query = query.outerjoin(User, User.id == Registration.user_id).where(
+            or_(
+                *(
+                    func.lower(column).contains(q, autoescape=True)
+                    for column in (
+                        Registration.name,
+                        Registration.email,
+                        Registration.phone,
+                        User.display_name,
+                        User.email,
+                    )
+                )
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = 1
+    if cursor:
+        try:
+            position = keyset.decode(cursor, STAFF_LIST_TAG, STAFF_LIST_KEYS)
+        except keyset.InvalidCursor:
+            pass
+        else:
+            query = query.where(keyset.after(STAFF_LIST_KEYS, position.values))
+            page = position.page
+    rows = db.session.scalars(
+        query.options(joinedload(Registration.user))
+        .order_by(*(key.order_by() for key in STAFF_LIST_KEYS))
+        .limit(per_page + 1)
+    ).all()
+    next_cursor = None
+    if len(rows) > per_page:
+        rows = rows[:per_page]
+        next_cursor = keyset.encode(STAFF_LIST_TAG, page + 1, STAFF_LIST_KEYS, rows[-1])
+    return StaffListing(list(rows), page, int(total), next_cursor)
+
+
+def state_counts(event_id: int) -> dict[RegistrationState, int]:
+    """How many registrations of the event are in each state (one grouped query)."""
+    counts = dict.fromkeys(RegistrationState, 0)
+    rows = db.session.execute(
+        select(Registration.state, func.count(Registration.id))
+        .where(Registration.event_id == event_id)
+        .group_by(Registration.state)
+    )
+    for state, n in rows:
+        counts[RegistrationState(state)] = int(n)
+    return counts
+
+
 def registrant_name(registration: Registration) -> str:
     if registration.user is not None:
         return registration.user.display_name
