@@ -36,6 +36,7 @@ from blagis.models import (
 from blagis.objectives import services as objectives
 from blagis.timeutils import PARIS
 from blagis.urls import absolute_url
+from blagis.volunteers import services as volunteering
 
 MAX_SEATS_LIMIT = 10
 MAX_SERIES_DATES = 60
@@ -759,7 +760,7 @@ def create_event(
 def _apply(actor: User, event: Event, data: dict, nodes, cancelled: bool) -> None:
     """Change one locked event: bump SEQUENCE, tell registrants, promote if capacity rose."""
     before = {**snapshot(event), "objectives": [n.code for n in event.objectives]}
-    old_capacity, was_cancelled = event.capacity, event.cancelled
+    old_capacity, was_cancelled, old_start = event.capacity, event.cancelled, event.starts_at
     for key, value in data.items():
         setattr(event, key, value)
     event.cancelled = cancelled
@@ -784,7 +785,11 @@ def _apply(actor: User, event: Event, data: dict, nodes, cancelled: bool) -> Non
     if cancelled and not was_cancelled:
         for registration in active:
             notify(registration, event, "event_cancelled")
+        # Its volunteer missions go with it, their volunteers told (docs/volunteers.md).
+        volunteering.cancel_event_missions(actor, event)
         return
+    if event.starts_at != old_start and not event.cancelled:
+        volunteering.move_event_missions(actor, event, event.starts_at - old_start)
     if changed & {"starts_at", "ends_at", "place"} and not event.cancelled:
         for registration in active:
             notify(
