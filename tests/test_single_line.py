@@ -112,7 +112,7 @@ def _put_crlf_in_db(app, event_id):
         db.session.execute(
             update(Event)
             .where(Event.id == event_id)
-            .values(title=HOSTILE, place="Salle\r\n2", description="Ligne 1\r\nLigne 2\x00")
+            .values(title=HOSTILE, place="Salle\r\n2", description="Ligne 1\r\nLigne 2\x0b")
         )
         db.session.commit()
 
