@@ -117,6 +117,7 @@ ACCESS: dict[str, Access] = {
     "events_staff.edit": Access(COMMUNE_STAFF, params={"event_id": "event_sceaux"}),
     "events_staff.registrations": Access(COMMUNE_STAFF, params={"event_id": "event_sceaux"}),
     "events_staff.registrations_csv": Access(COMMUNE_STAFF, params={"event_id": "event_sceaux"}),
+    "events_staff.registrations_sheet": Access(COMMUNE_STAFF, params={"event_id": "event_sceaux"}),
     "events_staff.drop_ins": Access(COMMUNE_STAFF, params={"event_id": "event_sceaux"}),
     "events_staff.attendance": Access(
         COMMUNE_STAFF, params={"registration_id": "registration_sceaux"}

@@ -4,6 +4,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, ValidationError
 
 from blagis.auth.passwords import password_problem
+from blagis.text import single_line
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
@@ -65,6 +66,7 @@ class RegisterForm(FlaskForm):
     email = _email_field()
     display_name = StringField(
         _l("Name shown on the site"),
+        filters=[single_line],
         validators=[
             DataRequired(_l("Enter the name to show.")),
             Length(min=2, max=80, message=_l("Between 2 and 80 characters.")),

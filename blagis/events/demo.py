@@ -14,6 +14,7 @@ from blagis.models import (
     SeriesFrequency,
     utcnow,
 )
+from blagis.objectives.services import linkable_codes
 from blagis.timeutils import PARIS
 
 PARTNERS = [
@@ -61,7 +62,8 @@ def step(users: dict) -> dict:
             "starts_at": start,
             "ends_at": start + timedelta(hours=hours),
         }
-        objectives = [c for c in objectives if c in codes]
+        # Nodes declined for another commune cannot be linked: their axis instead.
+        objectives = linkable_codes(objectives, values["commune_code"], codes)
         return services.create_event(actor, data, objectives, frequency=frequency, until=until)
 
     month_end = today + timedelta(days=31)

@@ -25,6 +25,7 @@ from wtforms.validators import (
 )
 
 from blagis.models import EventKind
+from blagis.text import single_line
 from blagis.timeutils import format_local, parse_local
 
 
@@ -74,6 +75,7 @@ class LocalDateTimeField(StringField):
 class EventForm(FlaskForm):
     title = StringField(
         _l("Title"),
+        filters=[single_line],
         validators=[
             DataRequired(_l("Enter a title.")),
             Length(max=200, message=_l("At most 200 characters.")),
@@ -92,6 +94,7 @@ class EventForm(FlaskForm):
     ends_at = LocalDateTimeField(_l("End"), validators=[InputRequired(_l("Enter the end."))])
     place = StringField(
         _l("Place"),
+        filters=[single_line],
         validators=[
             DataRequired(_l("Enter the place.")),
             Length(max=300, message=_l("At most 300 characters.")),
@@ -188,6 +191,7 @@ class RegisterForm(FlaskForm):
 class StaffRegistrationForm(FlaskForm):
     name = StringField(
         _l("Name"),
+        filters=[single_line],
         validators=[
             DataRequired(_l("Enter the person's name.")),
             Length(max=120, message=_l("At most 120 characters.")),
@@ -195,6 +199,7 @@ class StaffRegistrationForm(FlaskForm):
     )
     phone = TelField(
         _l("Phone"),
+        filters=[single_line],
         validators=[Optional(), Length(max=40, message=_l("At most 40 characters."))],
     )
     email = EmailField(
@@ -242,6 +247,7 @@ class DropInForm(FlaskForm):
 class PartnerForm(FlaskForm):
     name = StringField(
         _l("Organisation name"),
+        filters=[single_line],
         validators=[
             DataRequired(_l("Enter the organisation's name.")),
             Length(max=160, message=_l("At most 160 characters.")),

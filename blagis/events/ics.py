@@ -3,15 +3,22 @@
 UIDs are stable (``event-<id>@<host>``), times are given in Europe/Paris with its VTIMEZONE,
 SEQUENCE follows the event's edits and a cancelled event says STATUS:CANCELLED, so calendar
 applications update or strike out their copy.
+
+Every value goes through the library as a typed value (``vText`` for text, which escapes
+``\\ ; ,`` and line breaks); no line is ever written by hand. Text is cleaned first: one line for
+titles, places and names (a CR/LF typed into a title before the forms refused it, or written
+into the database by other means, must not break the file), lines kept for the description,
+and no other control character, which RFC 5545 forbids in text.
 """
 
 from urllib.parse import urlsplit
 
 from flask import current_app
-from icalendar import Calendar
+from icalendar import Calendar, vText
 from icalendar import Event as VEvent
 
 from blagis.models import Event
+from blagis.text import multi_line, single_line
 from blagis.timeutils import PARIS
 
 
@@ -29,15 +36,17 @@ def _vevent(event: Event, commune_names: dict[str, str]) -> VEvent:
     item.add("sequence", event.sequence)
     item.add("dtstart", event.starts_at.astimezone(PARIS))
     item.add("dtend", event.ends_at.astimezone(PARIS))
-    item.add("summary", event.title)
+    item.add("summary", vText(single_line(event.title)))
     commune = commune_names.get(event.commune_code, event.commune_code)
-    item.add("location", f"{event.place}, {commune}")
-    item.add("description", event.description or "")
+    item.add("location", vText(single_line(f"{event.place}, {commune}")))
+    item.add("description", vText(multi_line(event.description)))
     item.add("url", f"{base}/events/{event.id}")
     item.add("status", "CANCELLED" if event.cancelled else "CONFIRMED")
     if event.partner_id is not None and event.partner is not None:
         item.add(
-            "organizer", f"mailto:ne-pas-repondre@{_host()}", parameters={"CN": event.partner.name}
+            "organizer",
+            f"mailto:ne-pas-repondre@{_host()}",
+            parameters={"CN": single_line(event.partner.name)},
         )
     return item
 
@@ -50,7 +59,8 @@ def _calendar(events, name: str) -> bytes:
     cal.add("prodid", "-//Blagis//Engagements Quartiers 2030//FR")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", name)
+    # An X- property is untyped for the library (written raw): say it is text.
+    cal.add("x-wr-calname", vText(single_line(name)))
     cal.add("x-wr-timezone", "Europe/Paris")
     for event in events:
         cal.add_component(_vevent(event, names))

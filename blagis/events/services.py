@@ -33,8 +33,10 @@ from blagis.models import (
     event_objectives,
     utcnow,
 )
+from blagis.objectives import services as objectives
 from blagis.timeutils import PARIS
 from blagis.urls import absolute_url
+from blagis.volunteers import services as volunteering
 
 MAX_SEATS_LIMIT = 10
 MAX_SERIES_DATES = 60
@@ -258,6 +260,86 @@ def registrations_of(event_id: int) -> list[Registration]:
     return sorted(rows, key=lambda r: order[r.state])
 
 
+# The staff list of an event's registrations, by keyset pages (docs/events.md): in order of
+# arrival, the id (each filter is served by the index (event_id, state, id)).
+STAFF_LIST_KEYS = (keyset.SortKey(Registration.id, int),)
+STAFF_LIST_TAG = "registrations"
+
+
+@dataclass(frozen=True)
+class StaffListing:
+    """One page of an event's registrations for staff."""
+
+    rows: list
+    page: int
+    total: int  # registrations matching the search and filter
+    next_cursor: str | None
+
+
+def staff_listing(
+    event_id: int,
+    *,
+    q: str = "",
+    state: RegistrationState | None = None,
+    cursor: str = "",
+    per_page: int = 50,
+) -> StaffListing:
+    """A page of the event's registrations matching ``q`` (a part of the name, the e-mail or
+    the phone, any case) and ``state``; a cursor this list did not give opens the first page."""
+    query = select(Registration).where(Registration.event_id == event_id)
+    if state is not None:
+        query = query.where(Registration.state == state)
+    q = (q or "").strip().lower()
+    if q:
+        query = query.outerjoin(User, User.id == Registration.user_id).where(
+            or_(
+                *(
+                    func.lower(column).contains(q, autoescape=True)
+                    for column in (
+                        Registration.name,
+                        Registration.email,
+                        Registration.phone,
+                        User.display_name,
+                        User.email,
+                    )
+                )
+            )
+        )
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = 1
+    if cursor:
+        try:
+            position = keyset.decode(cursor, STAFF_LIST_TAG, STAFF_LIST_KEYS)
+        except keyset.InvalidCursor:
+            pass
+        else:
+            query = query.where(keyset.after(STAFF_LIST_KEYS, position.values))
+            page = position.page
+    rows = db.session.scalars(
+        query.options(joinedload(Registration.user))
+        .order_by(*(key.order_by() for key in STAFF_LIST_KEYS))
+        .limit(per_page + 1)
+    ).all()
+    next_cursor = None
+    if len(rows) > per_page:
+        rows = rows[:per_page]
+        next_cursor = keyset.encode(STAFF_LIST_TAG, page + 1, STAFF_LIST_KEYS, rows[-1])
+    return StaffListing(list(rows), page, int(total), next_cursor)
+
+
+def state_counts(event_id: int) -> dict[RegistrationState, int]:
+    """How many registrations of the event are in each state (one grouped query)."""
+    counts = dict.fromkeys(RegistrationState, 0)
+    rows = db.session.execute(
+        select(Registration.state, func.count(Registration.id))
+        .where(Registration.event_id == event_id)
+        .group_by(Registration.state)
+    )
+    for state, n in rows:
+        counts[RegistrationState(state)] = int(n)
+    return counts
+
+
 def registrant_name(registration: Registration) -> str:
     if registration.user is not None:
         return registration.user.display_name
@@ -291,16 +373,27 @@ def _event_url(event: Event) -> str:
     return absolute_url("events.detail", event_id=event.id)
 
 
+def _ics_attachment(event: Event) -> list | None:
+    """The event's .ics as a mail attachment, or None (logged) when it cannot be built.
+
+    The calendar file is a convenience: a failure to build it must never roll back the
+    registration or the change that the mail is about, so the mail goes without it.
+    """
+    from blagis.events.ics import event_calendar
+
+    try:
+        return [(f"evenement-{event.id}.ics", "text/calendar", event_calendar(event))]
+    except Exception:  # any fault of the calendar builder; the mail still goes
+        current_app.logger.exception("event %s: the .ics attachment could not be built", event.id)
+        return None
+
+
 def notify(registration: Registration, event: Event, template: str, *, with_ics=False, key=None):
     """Queue one mail about ``registration`` if the person has an address."""
     address, locale, user = _recipient(registration)
     if not address:
         return None
-    attachments = None
-    if with_ics:
-        from blagis.events.ics import event_calendar
-
-        attachments = [(f"evenement-{event.id}.ics", "text/calendar", event_calendar(event))]
+    attachments = _ics_attachment(event) if with_ics else None
     return queue_mail(
         address,
         template,
@@ -559,13 +652,15 @@ def _check_event_data(data: dict) -> None:
         raise DomainError(_("Choose an organiser from the list."), field="partner_id")
 
 
-def _objective_nodes(codes) -> list[ObjectiveNode]:
+def _objective_nodes(codes, commune_code: str) -> list[ObjectiveNode]:
+    """The nodes to link; those declined for another commune are refused (docs/events.md)."""
     codes = sorted(set(codes or []))
     if not codes:
         return []
     nodes = list(db.session.scalars(select(ObjectiveNode).where(ObjectiveNode.code.in_(codes))))
     if len(nodes) != len(codes):
         raise DomainError(_("Choose objectives from the list."), field="objectives")
+    objectives.check_communes(nodes, commune_code)
     return nodes
 
 
@@ -618,7 +713,7 @@ def create_event(
 ) -> list[Event]:
     """Create an event, or one event per date of a weekly/monthly series."""
     _check_event_data(data)
-    nodes = _objective_nodes(objective_codes)
+    nodes = _objective_nodes(objective_codes, data["commune_code"])
     starts = [data["starts_at"]]
     series = None
     if frequency is not None:
@@ -665,7 +760,7 @@ def create_event(
 def _apply(actor: User, event: Event, data: dict, nodes, cancelled: bool) -> None:
     """Change one locked event: bump SEQUENCE, tell registrants, promote if capacity rose."""
     before = {**snapshot(event), "objectives": [n.code for n in event.objectives]}
-    old_capacity, was_cancelled = event.capacity, event.cancelled
+    old_capacity, was_cancelled, old_start = event.capacity, event.cancelled, event.starts_at
     for key, value in data.items():
         setattr(event, key, value)
     event.cancelled = cancelled
@@ -690,7 +785,11 @@ def _apply(actor: User, event: Event, data: dict, nodes, cancelled: bool) -> Non
     if cancelled and not was_cancelled:
         for registration in active:
             notify(registration, event, "event_cancelled")
+        # Its volunteer missions go with it, their volunteers told (docs/volunteers.md).
+        volunteering.cancel_event_missions(actor, event)
         return
+    if event.starts_at != old_start and not event.cancelled:
+        volunteering.move_event_missions(actor, event, event.starts_at - old_start)
     if changed & {"starts_at", "ends_at", "place"} and not event.cancelled:
         for registration in active:
             notify(
@@ -716,7 +815,7 @@ def update_event(
     """Edit one date, or every date of its series that has not started (each keeps its day)."""
     event = lock_event(event_id)
     _check_event_data(data)
-    nodes = _objective_nodes(objective_codes)
+    nodes = _objective_nodes(objective_codes, data["commune_code"])
     ids = [event.id]
     if whole_series and event.series_id is not None:
         ids += list(

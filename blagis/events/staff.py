@@ -24,7 +24,14 @@ from blagis.events.forms import (
 )
 from blagis.extensions import db
 from blagis.i18n import current_locale
-from blagis.models import Event, Partner, Registration, SeriesFrequency, utcnow
+from blagis.models import (
+    Event,
+    Partner,
+    Registration,
+    RegistrationState,
+    SeriesFrequency,
+    utcnow,
+)
 from blagis.objectives.services import objective_choices
 from blagis.permissions import require_commune_scope, staff_required
 from blagis.templating import commune_choices
@@ -174,15 +181,46 @@ def edit(event_id: int):
     return render_template("events/staff/form.html", form=form, event=event), status
 
 
+REGISTRATIONS_PER_PAGE = 50
+
+
+def _listing_args(source) -> dict:
+    """The search, state filter and cursor of the registrations list, from the query string (or
+    from a form that posts them back); anything unknown is dropped."""
+    q = (source.get("q") or "").strip()[:100]
+    state = source.get("state") or ""
+    cursor = (source.get("cursor") or "")[:400]
+    return {
+        "q": q or None,
+        "state": state if state in {s.value for s in RegistrationState} else None,
+        "cursor": cursor or None,
+    }
+
+
+def _registrations_url(event_id: int, args: dict, anchor: str = "") -> str:
+    return url_for("events_staff.registrations", event_id=event_id, **args) + anchor
+
+
 def _registrations_page(event: Event, form: StaffRegistrationForm, status: int = 200):
-    rows = services.registrations_of(event.id)
+    args = _listing_args(request.args)
+    listing = services.staff_listing(
+        event.id,
+        q=args["q"] or "",
+        state=RegistrationState(args["state"]) if args["state"] else None,
+        cursor=args["cursor"] or "",
+        per_page=REGISTRATIONS_PER_PAGE,
+    )
     counts = services.counts_for([event.id])[event.id]
     drop_in = DropInForm(drop_in_count=event.drop_in_count)
     return (
         render_template(
             "events/staff/registrations.html",
             event=event,
-            rows=rows,
+            listing=listing,
+            rows=listing.rows,
+            args=args,
+            filters={k: v for k, v in args.items() if k != "cursor" and v},
+            state_counts=services.state_counts(event.id),
             counts=counts,
             places_left=counts.places_left(event),
             form=form,
@@ -191,6 +229,21 @@ def _registrations_page(event: Event, form: StaffRegistrationForm, status: int =
             kinds=kind_labels(),
         ),
         status,
+    )
+
+
+@bp.route("/events/<int:event_id>/registrations/sheet")
+@staff_required
+def registrations_sheet(event_id: int):
+    """The whole signing sheet, to print: every active registration, no forms."""
+    event = get_event_in_scope(event_id)
+    rows = [r for r in services.registrations_of(event.id) if r.is_active]
+    return render_template(
+        "events/staff/sheet.html",
+        event=event,
+        rows=rows,
+        name_of=services.registrant_name,
+        kinds=kind_labels(),
     )
 
 
@@ -309,8 +362,11 @@ def attendance(registration_id: int):
     services.set_attendance(_me(), registration, form.present.data == "1")
     db.session.commit()
     return redirect(
-        url_for("events_staff.registrations", event_id=registration.event_id)
-        + f"#registration-{registration.id}"
+        _registrations_url(
+            registration.event_id,
+            _listing_args(request.form),
+            f"#registration-{registration.id}",
+        )
     )
 
 
@@ -327,7 +383,7 @@ def cancel_registration(registration_id: int):
         flash(error.message, "error")
     else:
         flash(_("The registration is cancelled."), "success")
-    return redirect(url_for("events_staff.registrations", event_id=event_id))
+    return redirect(_registrations_url(event_id, _listing_args(request.form)))
 
 
 @bp.route("/events/<int:event_id>/drop-ins", methods=["POST"])

@@ -25,6 +25,7 @@ from blagis.models import (
     RegistrationState,
     utcnow,
 )
+from blagis.objectives.services import linkable_codes
 from blagis.timeutils import PARIS
 
 # (title, kind, objective codes, commune, hour, place)
@@ -179,7 +180,7 @@ def step(users: dict) -> dict:
                     drop_in_count=rng.randint(0, 6),
                     created_by_id=users["agent.sceaux"].id,
                 )
-                event.objectives = [nodes[c] for c in codes if c in nodes]
+                event.objectives = [nodes[c] for c in linkable_codes(codes, commune, nodes)]
                 db.session.add(event)
                 db.session.flush()
                 events += 1
@@ -228,7 +229,7 @@ def step(users: dict) -> dict:
         )
         db.session.add(initiative)
         db.session.flush()
-        for code in codes:
+        for code in linkable_codes(codes, commune, nodes):
             db.session.add(
                 InitiativeObjective(initiative_id=initiative.id, objective_id=nodes[code].id)
             )

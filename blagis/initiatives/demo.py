@@ -17,6 +17,7 @@ from blagis.models import (
     PublicStatus,
     utcnow,
 )
+from blagis.objectives.services import linkable_codes
 
 # (author, commune, state, status, title, summary, body, objectives, answers, reason)
 DEMO = [
@@ -186,7 +187,7 @@ def step(users) -> dict:
         db.session.add(initiative)
         db.session.flush()
         created += 1
-        for code in codes:
+        for code in linkable_codes(codes, commune, nodes):
             if code in nodes:
                 db.session.add(
                     InitiativeObjective(initiative_id=initiative.id, objective_id=nodes[code].id)

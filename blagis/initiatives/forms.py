@@ -5,6 +5,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from blagis.models.initiative import ANSWER_MAX, BODY_MAX, REASON_MAX, SUMMARY_MAX, TITLE_MAX
+from blagis.text import single_line
 
 TOO_LONG = _l("At most %(max)d characters.")
 
@@ -12,6 +13,7 @@ TOO_LONG = _l("At most %(max)d characters.")
 class InitiativeForm(FlaskForm):
     title = StringField(
         _l("Title"),
+        filters=[single_line],
         validators=[
             DataRequired(_l("Give your initiative a title.")),
             Length(max=TITLE_MAX, message=TOO_LONG),

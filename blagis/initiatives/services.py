@@ -33,6 +33,7 @@ from blagis.models import (
     utcnow,
 )
 from blagis.models.initiative import ANSWER_MAX, BODY_MAX, REASON_MAX, SUMMARY_MAX, TITLE_MAX
+from blagis.objectives import services as objectives
 from blagis.urls import absolute_url
 
 PER_PAGE = 20
@@ -353,12 +354,36 @@ def edit(author: User, initiative: Initiative, *, title, summary, body, commune)
         raise DomainError(_("This initiative can no longer be edited."))
     title, summary, body = _clean(title), _clean(summary), _clean(body)
     _check_limits(title, summary, body)
+    commune = _check_commune(commune)
+    if commune != initiative.commune_code:
+        _check_links_allow(initiative, commune)
     initiative.title, initiative.summary, initiative.body = title, summary, body
-    initiative.commune_code = _check_commune(commune)
+    initiative.commune_code = commune
     initiative.search_text = search_text_for(title, summary, body)
     initiative.state = ModerationState.PENDING
     db.session.flush()
     return initiative
+
+
+def _check_links_allow(initiative: Initiative, commune: str) -> None:
+    """An initiative linked to objectives declined for its commune cannot move to another one
+    (the links would then cross communes); staff unlink them first."""
+    nodes = db.session.scalars(
+        select(ObjectiveNode)
+        .join(InitiativeObjective, InitiativeObjective.objective_id == ObjectiveNode.id)
+        .where(InitiativeObjective.initiative_id == initiative.id)
+        .order_by(ObjectiveNode.position)
+    ).all()
+    wrong = [n.code for n in nodes if not objectives.linkable(n, commune)]
+    if wrong:
+        raise DomainError(
+            _(
+                "This initiative is linked to contract objectives of its commune (%(codes)s): "
+                "ask the team to unlink them before moving it to another commune.",
+                codes=", ".join(wrong[:10]),
+            ),
+            field="commune",
+        )
 
 
 def _snapshot(initiative: Initiative) -> dict:
@@ -495,6 +520,7 @@ def set_objectives(staff: User, initiative: Initiative, codes: list[str]) -> Non
             _("Unknown objective code: %(codes)s.", codes=", ".join(c[:20] for c in unknown[:5])),
             field="objectives",
         )
+    objectives.check_communes(nodes, initiative.commune_code)
     before = linked_codes(initiative)
     existing = {
         link.objective_id: link

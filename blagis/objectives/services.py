@@ -4,8 +4,10 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
+from blagis.domain import DomainError
 from blagis.extensions import db
 from blagis.models import Commune, NodeLevel, ObjectiveNode
 
@@ -138,3 +140,43 @@ def subtree_codes(code: str) -> list[str]:
 def objective_choices(locale: str) -> list[tuple[str, str]]:
     """(code, "code — title") pairs for multi-select fields, indented by level."""
     return [(n.code, f"{INDENT * (n.depth - 1)}{n.code} — {n.title(locale)}") for n in all_nodes()]
+
+
+# --- linking events and initiatives to nodes -----------------------------------------------------
+
+
+def linkable(node: ObjectiveNode, commune_code: str | None) -> bool:
+    """A node of the whole territory (commune NULL) links from anywhere; a node declined for
+    one commune only from that commune's events and initiatives."""
+    return node.commune_code is None or node.commune_code == commune_code
+
+
+def check_communes(nodes, commune_code: str | None, field: str = "objectives") -> None:
+    """Raise a :class:`DomainError` on ``field`` naming the nodes of another commune."""
+    wrong = sorted((n for n in nodes if not linkable(n, commune_code)), key=lambda n: n.position)
+    if not wrong:
+        return
+    codes = sorted({n.commune_code for n in wrong})
+    rows = db.session.execute(select(Commune.code, Commune.name).where(Commune.code.in_(codes)))
+    names = {code: name for code, name in rows}
+    raise DomainError(
+        _(
+            "%(codes)s: objectives of %(communes)s only. Choose objectives of this commune or "
+            "of the whole territory.",
+            codes=", ".join(n.code for n in wrong[:10]),
+            communes=", ".join(names.get(c, c) for c in codes),
+        ),
+        field=field,
+    )
+
+
+def linkable_codes(codes, commune_code: str | None, nodes_by_code: dict) -> list[str]:
+    """Each code, or its nearest ancestor that this commune may link (demo data), deduplicated
+    in order; codes of unknown nodes are dropped."""
+    out: list[str] = []
+    for code in codes:
+        while code and code in nodes_by_code and not linkable(nodes_by_code[code], commune_code):
+            code = code.rsplit(".", 1)[0] if "." in code else ""
+        if code in nodes_by_code and code not in out:
+            out.append(code)
+    return out

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from blagis.events.forms import LocalDateTimeField
 from blagis.models import DAYPARTS, SKILLS, WEEKDAYS
+from blagis.text import single_line
 
 
 def skill_labels() -> dict[str, str]:
@@ -59,6 +60,7 @@ class ProfileForm(FlaskForm):
     )
     skills_other = StringField(
         _l("Other skills (optional)"),
+        filters=[single_line],
         validators=[Optional(), Length(max=200, message=_l("At most 200 characters."))],
     )
     availability = SelectMultipleField(
@@ -70,6 +72,7 @@ class ProfileForm(FlaskForm):
 class MissionForm(FlaskForm):
     title = StringField(
         _l("Title"),
+        filters=[single_line],
         validators=[
             DataRequired(_l("Enter a title.")),
             Length(max=200, message=_l("At most 200 characters.")),
@@ -97,6 +100,7 @@ class MissionForm(FlaskForm):
     )
     place = StringField(
         _l("Place"),
+        filters=[single_line],
         validators=[Optional(), Length(max=300, message=_l("At most 300 characters."))],
     )
     commune = SelectField(_l("Commune"), choices=[], validate_choice=False)

@@ -279,6 +279,25 @@ class SignupResult:
     created: bool
 
 
+def _clash(user_id: int, mission: Mission) -> Mission | None:
+    """Another mission (not cancelled) the person is confirmed for that overlaps this one in
+    time (back to back is fine), or None; the caller holds the person's row lock."""
+    return db.session.scalar(
+        select(Mission)
+        .join(MissionSignup, MissionSignup.mission_id == Mission.id)
+        .where(
+            MissionSignup.user_id == user_id,
+            MissionSignup.state == SignupState.CONFIRMED,
+            Mission.cancelled.is_(False),
+            Mission.id != mission.id,
+            Mission.starts_at < mission.ends_at,
+            Mission.ends_at > mission.starts_at,
+        )
+        .order_by(Mission.starts_at, Mission.id)
+        .limit(1)
+    )
+
+
 def signup(user: User, mission_id: int) -> SignupResult:
     """A volunteer takes a place; a second request for the same mission changes nothing."""
     profile = get_profile(user.id)
@@ -300,19 +319,7 @@ def signup(user: User, mission_id: int) -> SignupResult:
         raise DomainError(
             _("This mission asks for a skill that is not on your profile."), field="profile"
         )
-    clash = db.session.scalar(
-        select(Mission)
-        .join(MissionSignup, MissionSignup.mission_id == Mission.id)
-        .where(
-            MissionSignup.user_id == user.id,
-            MissionSignup.state == SignupState.CONFIRMED,
-            Mission.cancelled.is_(False),
-            Mission.id != mission.id,
-            Mission.starts_at < mission.ends_at,
-            Mission.ends_at > mission.starts_at,
-        )
-        .limit(1)
-    )
+    clash = _clash(user.id, mission)
     if clash is not None:
         when = clash.starts_at.astimezone(PARIS).strftime("%d/%m %H:%M")
         raise DomainError(
@@ -402,7 +409,9 @@ def create_mission(actor: User, data: dict, event: Event | None = None) -> Missi
 
 
 def update_mission(actor: User, mission_id: int, data: dict) -> Mission:
-    """Staff edit a mission; it cannot need fewer people than already signed up."""
+    """Staff edit a mission; it cannot need fewer people than already signed up. A new time
+    is told to its volunteers, and re-checked against their other missions
+    (:func:`_after_move`)."""
     mission = lock_mission(mission_id)
     data = dict(data)
     data["required_skill"] = data.get("required_skill") or None
@@ -420,16 +429,102 @@ def update_mission(actor: User, mission_id: int, data: dict) -> Mission:
         value = data.get(name)
         setattr(mission, name, value if value is not None or name == "required_skill" else "")
     db.session.flush()
+    after = snapshot(mission)
     audit.record(
         "mission.update",
         "mission",
         mission.id,
         actor=actor,
         before=before,
-        after=snapshot(mission),
+        after=after,
         commune_code=mission.commune_code,
     )
+    if not mission.cancelled and any(before[k] != after[k] for k in ("starts_at", "ends_at")):
+        _after_move(actor, [mission])
     return mission
+
+
+# --- following the event -----------------------------------------------------------------------
+
+
+def _event_missions(event_id: int) -> list[Mission]:
+    """The event's missions still on, locked (in id order, before any user row: the order
+    :func:`signup` takes its locks in, mission then user, so the two cannot deadlock)."""
+    ids = db.session.scalars(
+        select(Mission.id)
+        .where(Mission.event_id == event_id, Mission.cancelled.is_(False))
+        .order_by(Mission.id)
+    ).all()
+    return [lock_mission(mission_id) for mission_id in ids]
+
+
+def cancel_event_missions(actor: User, event: Event) -> list[Mission]:
+    """The event is cancelled: so are its missions, and their volunteers are told (in their
+    language, through the outbox), as when staff cancel a mission."""
+    return [cancel_mission(actor, mission.id) for mission in _event_missions(event.id)]
+
+
+def move_event_missions(actor: User, event: Event, shift: timedelta) -> list[Mission]:
+    """The event moved by ``shift``: its missions move by the same shift, and their volunteers
+    are told and re-checked (:func:`_after_move`)."""
+    if not shift:
+        return []
+    missions = _event_missions(event.id)
+    for mission in missions:
+        before = snapshot(mission)
+        mission.starts_at += shift
+        mission.ends_at += shift
+        db.session.flush()
+        audit.record(
+            "mission.update",
+            "mission",
+            mission.id,
+            actor=actor,
+            before=before,
+            after=snapshot(mission),
+            commune_code=mission.commune_code,
+        )
+    _after_move(actor, missions)
+    return missions
+
+
+def _after_move(actor: User, missions: list[Mission]) -> None:
+    """Tell each confirmed volunteer of these (moved, locked) missions the new time.
+
+    A volunteer whose moved mission now overlaps another mission of theirs is withdrawn from
+    the moved one (the other is the one they chose for that time; nobody ever holds two
+    overlapping missions, the rule of :func:`signup`) and the mail says so, with the clash,
+    so they can choose: withdraw from the other and sign up again. Decision in
+    docs/volunteers.md.
+    """
+    now = utcnow()
+    for mission in missions:
+        signups = [s for s in signups_of(mission.id) if s.state == SignupState.CONFIRMED and s.user]
+        for user_id in sorted(s.user_id for s in signups):
+            _lock_user(user_id)
+        for row in signups:
+            clash = _clash(row.user_id, mission)
+            if clash is not None:
+                row.state = SignupState.WITHDRAWN
+                row.withdrawn_at = now
+                db.session.flush()
+                audit.record(
+                    "mission.withdraw_on_move",
+                    "mission_signup",
+                    row.id,
+                    actor=actor,
+                    before={"state": "confirmed"},
+                    after={"state": "withdrawn", "clash_mission_id": clash.id},
+                    commune_code=mission.commune_code,
+                )
+            _mail(
+                row.user,
+                mission,
+                "mission_moved",
+                key=f"mission-moved:{row.id}:{mission.starts_at.isoformat()}",
+                withdrawn=clash is not None,
+                clash=clash,
+            )
 
 
 def cancel_mission(actor: User, mission_id: int) -> Mission:
