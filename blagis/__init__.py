@@ -71,6 +71,8 @@ def register_blueprints(app: Flask) -> None:
     from blagis.account.views import bp as account_bp
     from blagis.admin.views import bp as admin_bp
     from blagis.auth.views import bp as auth_bp
+    from blagis.contact.views import bp as contact_bp
+    from blagis.contact.views import staff_bp as contact_staff_bp
     from blagis.events.staff import bp as events_staff_bp
     from blagis.events.views import api_bp as events_api_bp
     from blagis.events.views import bp as events_bp
@@ -83,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from blagis.main.views import bp as main_bp
     from blagis.objectives.views import api_bp as objectives_api_bp
     from blagis.objectives.views import bp as objectives_bp
+    from blagis.volunteers.attestation_views import bp as attestations_bp
     from blagis.volunteers.staff import bp as volunteers_staff_bp
     from blagis.volunteers.views import bp as volunteers_bp
     from blagis.volunteers.views import missions_bp
@@ -105,6 +108,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(volunteers_bp, url_prefix="/volunteer")
     app.register_blueprint(missions_bp, url_prefix="/missions")
     app.register_blueprint(volunteers_staff_bp, url_prefix="/staff")
+    app.register_blueprint(attestations_bp)
+    app.register_blueprint(contact_bp)
+    app.register_blueprint(contact_staff_bp, url_prefix="/staff")
 
     from blagis.mail import devmail
 

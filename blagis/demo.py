@@ -27,13 +27,14 @@ ACCOUNTS = [
 
 def steps() -> list:
     """Each domain's demo step, in the order they depend on each other."""
+    from blagis.contact.demo import step as desks
     from blagis.events.demo import step as events
     from blagis.indicators.demo import step as indicators
     from blagis.initiatives.demo import step as initiatives
     from blagis.mail.demo import step as mail
     from blagis.volunteers.demo import step as volunteers
 
-    return [initiatives, events, mail, volunteers, indicators]
+    return [desks, initiatives, events, mail, volunteers, indicators]
 
 
 def create_demo(if_empty: bool = False) -> dict | None:

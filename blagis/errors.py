@@ -3,7 +3,7 @@
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
 
 from blagis.extensions import db
 
@@ -59,6 +59,9 @@ def handle_http_exception(error: HTTPException):
         return render_error(
             400, _("The form has expired or was sent from elsewhere. Please reload and try again.")
         )
+    if isinstance(error, Forbidden) and error.description != Forbidden.description:
+        # The permission check said why (blagis.permissions.forbid): tell the visitor.
+        return render_error(403, error.description)
     return render_error(code)
 
 

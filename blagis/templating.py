@@ -56,7 +56,25 @@ def has_endpoint(endpoint: str) -> bool:
     return endpoint in current_app.view_functions
 
 
+def format_hours(value: float | int | None) -> str:
+    """Hours the way people write them: ``3 h``, ``1,5 h`` in French (``1.5 h`` in English),
+    at most one decimal, never ``3.0``; a no-break space keeps the number and the unit
+    together."""
+    from flask_babel import format_decimal
+
+    return f"{format_decimal(round(float(value or 0), 1), format='#,##0.#')}\u00a0h"
+
+
+def iso_date(value: str):
+    """``"2026-03-14"`` (as kept in JSON) -> a date, for the ``date`` filter."""
+    from datetime import date
+
+    return date.fromisoformat(value)
+
+
 def init_app(app) -> None:
+    app.jinja_env.filters["hours"] = format_hours
+    app.jinja_env.filters["isodate"] = iso_date
     app.jinja_env.globals.update(
         communes=communes, commune_name=commune_name, has_endpoint=has_endpoint
     )

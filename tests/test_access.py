@@ -28,6 +28,7 @@ STAFF = "staff"  # staff of any commune and admins
 COMMUNE_STAFF = "commune_staff"  # staff of the object's commune (Sceaux), unscoped staff, admins
 ADMIN = "admin"
 OWNER = "owner"  # only the account that owns the object: SETUP rows belong to "resident"
+OWNER_OR_COMMUNE_STAFF = "owner_or_commune_staff"  # the owner, or staff of its commune (Sceaux)
 
 VISITORS = ("anonymous", "resident", "volunteer", "other_staff", "staff", "admin")
 
@@ -39,6 +40,7 @@ ALLOWED = {
     COMMUNE_STAFF: {"staff", "admin"},
     ADMIN: {"admin"},
     OWNER: {"resident"},
+    OWNER_OR_COMMUNE_STAFF: {"resident", "staff", "admin"},
 }
 
 
@@ -465,5 +467,56 @@ ACCESS.update(
         "volunteers_staff.cancel_mission": Access(
             COMMUNE_STAFF, params={"mission_id": "volunteers_mission_cancel"}
         ),
+    }
+)
+
+
+# --- journeys (issue 20): password, desks, attestations -----------------------------------------
+
+
+def _journeys_setup(users) -> dict:
+    from datetime import date
+
+    from blagis.models import Attestation, Desk
+
+    desks = [
+        Desk(commune_code="sceaux", name=f"Accueil {i}", address="1 rue de l’Exemple")
+        for i in range(2)
+    ]
+    attestation = Attestation(
+        code="ABCDEFGHJKLMNPQR",
+        user_id=users["resident"].id,
+        full_name="Résidente",
+        period_start=date(2026, 1, 10),
+        period_end=date(2026, 3, 14),
+        total_minutes=180,
+        missions=[],
+        organisation="Blagis",
+        commune_code="sceaux",
+    )
+    db.session.add_all([*desks, attestation])
+    db.session.flush()
+    return {
+        "desk": desks[0].id,
+        "desk_delete": desks[1].id,
+        "attestation": attestation.id,
+        "attestation_code": "ABCD-EFGH-JKLM-NPQR",
+    }
+
+
+SETUP.append(_journeys_setup)
+ACCESS.update(
+    {
+        "account.password": Access(LOGIN),
+        "contact.index": Access(PUBLIC),
+        "contact_staff.desks": Access(STAFF),
+        "contact_staff.edit": Access(COMMUNE_STAFF, params={"desk_id": "desk"}),
+        "contact_staff.delete": Access(COMMUNE_STAFF, params={"desk_id": "desk_delete"}),
+        "attestations.lookup": Access(PUBLIC),
+        "attestations.verify": Access(PUBLIC, params={"code": "attestation_code"}),
+        "attestations.document": Access(
+            OWNER_OR_COMMUNE_STAFF, params={"attestation_id": "attestation"}
+        ),
+        "attestations.staff_issue": Access(STAFF, params={"user_id": "volunteer_id"}),
     }
 )

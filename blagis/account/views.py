@@ -2,15 +2,18 @@ import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from blagis import privacy, sections
-from blagis.account.forms import DeleteAccountForm
+from blagis.account.forms import ChangePasswordForm, DeleteAccountForm
+from blagis.auth import services as auth_services
 from blagis.auth.passwords import verify_password
+from blagis.domain import commit_or_form_error
 from blagis.extensions import db
 from blagis.i18n import LANG_SESSION_KEY
 from blagis.models import Role, User
 from blagis.permissions import login_required
+from blagis.ratelimits import limit
 
 bp = Blueprint("account", __name__)
 
@@ -37,6 +40,35 @@ def export():
             "Cache-Control": "no-store",
         },
     )
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@limit("RATELIMIT_LOGIN")
+@login_required
+def password():
+    """Change my password; every other session of the account is logged out."""
+    user = current_user._get_current_object()
+    form = ChangePasswordForm(account_email=user.email)
+    status = 200
+    if form.validate_on_submit():
+        if commit_or_form_error(
+            form,
+            lambda: auth_services.change_password(
+                user, form.current_password.data, form.password.data
+            ),
+        ):
+            # The session carries the account's session version, which the change bumped:
+            # log this session in again so that only the others end.
+            login_user(user)
+            flash(
+                _("Your password has been changed. Your other sessions are logged out."),
+                "success",
+            )
+            return redirect(url_for("account.index"))
+        status = 422
+    elif request.method == "POST":
+        status = 422
+    return render_template("account/password.html", form=form), status
 
 
 def _last_admin(user: User) -> bool:

@@ -211,6 +211,19 @@ def set_password(user: User, password: str) -> None:
     user.locked_until = None
 
 
+def change_password(user: User, current: str, new: str) -> None:
+    """The owner changes their password: the current one first; every other session of the
+    account ends (``set_password``); audited. The caller logs the current session in again."""
+    if not verify_password(user.password_hash, current):
+        raise DomainError(_("This is not your current password."), field="current_password")
+    if verify_password(user.password_hash, new):
+        raise DomainError(_("Choose a password different from the current one."), field="password")
+    set_password(user, new)
+    from blagis import audit
+
+    audit.record("account.password_changed", "user", user.id, actor=user)
+
+
 def _reset_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
 

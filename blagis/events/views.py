@@ -169,6 +169,7 @@ def _detail_context(event: Event, form: RegisterForm | None = None) -> dict:
         "kinds": kind_labels(),
         "registration_open": event.registration_open(),
         "started": utcnow() >= event.starts_at,
+        "over": event.is_over(),
     }
 
 
@@ -223,13 +224,29 @@ def register(event_id: int):
     return render_template("events/detail.html", **_detail_context(event, form)), 422
 
 
-@bp.route("/<int:event_id>/cancel", methods=["POST"])
+@bp.route("/<int:event_id>/cancel", methods=["GET", "POST"])
 @login_required
 def cancel(event_id: int):
-    _load_or_404(event_id)
+    """GET asks for confirmation (a page with the POST form, no JavaScript); POST cancels."""
+    event = _load_or_404(event_id)
     back = url_for("events.detail", event_id=event_id)
-    if request.form.get("next") == "account":
+    if request.values.get("next") == "account":
         back = url_for("account.index")
+    if request.method == "GET":
+        mine = services.active_registration(event.id, current_user.id)
+        if mine is None:
+            flash(_("You are not registered for this event."), "info")
+            return redirect(back)
+        if utcnow() >= event.starts_at:
+            flash(_("The event has started: the registration can no longer be cancelled."), "error")
+            return redirect(back)
+        return render_template(
+            "events/cancel.html",
+            event=event,
+            mine=mine,
+            next=request.args.get("next", ""),
+            back=back,
+        )
     try:
         services.cancel_registration(current_user._get_current_object(), event_id)
         db.session.commit()
@@ -325,19 +342,38 @@ def home_block() -> dict:
     }
 
 
+PAST_ON_ACCOUNT = 20
+
+
 def account_block(user) -> dict:
+    """Upcoming registrations (to cancel), then the last past ones (what I took part in)."""
+    now = utcnow()
     rows = db.session.scalars(
         select(Registration)
         .join(Event, Event.id == Registration.event_id)
         .where(
             Registration.user_id == user.id,
             Registration.state.in_(ACTIVE_STATES),
-            Event.ends_at >= utcnow(),
+            Event.ends_at >= now,
         )
         .options(selectinload(Registration.event))
         .order_by(Event.starts_at)
     ).all()
-    return {"registrations": rows, "now": utcnow()}
+    # Only seats that were held: a waiting-list place that never turned into a seat, or a
+    # cancelled registration, is not something one took part in.
+    past = db.session.scalars(
+        select(Registration)
+        .join(Event, Event.id == Registration.event_id)
+        .where(
+            Registration.user_id == user.id,
+            Registration.state == RegistrationState.CONFIRMED,
+            Event.ends_at < now,
+        )
+        .options(selectinload(Registration.event))
+        .order_by(Event.starts_at.desc(), Event.id.desc())
+        .limit(PAST_ON_ACCOUNT)
+    ).all()
+    return {"registrations": rows, "past": past, "now": now}
 
 
 def node_block(node) -> dict:

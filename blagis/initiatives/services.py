@@ -7,7 +7,7 @@ view commits. Staff actions are written to the audit log and the author is told 
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, delete, func, select, update
@@ -242,8 +242,23 @@ def linked_to_node(node: ObjectiveNode, limit: int = 20) -> list[Initiative]:
     return list(db.session.scalars(query))
 
 
-def recent_published(limit: int = 4) -> list[Initiative]:
-    return list(db.session.scalars(published_query(ListFilters()).limit(limit)))
+# An initiative done this long ago is history, not news: the home page stops featuring it.
+FEATURED_DONE_DAYS = 90
+
+
+def featured(limit: int = 4, now: datetime | None = None) -> list[Initiative]:
+    """The initiatives the home page features: published and alive, newest first.
+
+    Alive: not « not retained » (a closed door is no invitation to take part), and not done
+    more than FEATURED_DONE_DAYS ago (a recent success is news; an old one is in the list).
+    """
+    now = now or utcnow()
+    done_since = now - timedelta(days=FEATURED_DONE_DAYS)
+    query = published_query(ListFilters()).where(
+        Initiative.status != PublicStatus.NOT_RETAINED,
+        (Initiative.status != PublicStatus.DONE) | (Initiative.answered_at >= done_since),
+    )
+    return list(db.session.scalars(query.limit(limit)))
 
 
 def authored_by(user: User) -> list[Initiative]:

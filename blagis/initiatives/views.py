@@ -458,7 +458,7 @@ def api_index():
 
 
 def _home_block() -> dict:
-    return {"initiatives": services.recent_published()}
+    return {"initiatives": services.featured()}
 
 
 def _account_block(user) -> dict:

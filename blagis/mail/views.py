@@ -1,6 +1,6 @@
 """Unsubscribe links, the e-mail settings on /account, and the staff outbox page."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case, func, select
@@ -13,7 +13,7 @@ from blagis.mail import services
 from blagis.mail.forms import NotificationsForm
 from blagis.mail.unsubscribe import read_token, unsubscribe
 from blagis.models import MailCategory, OutboxMessage, OutboxStatus, Registration, User
-from blagis.permissions import login_required, staff_required
+from blagis.permissions import forbid, login_required, staff_required
 
 bp = Blueprint("notifications", __name__)
 admin_bp = Blueprint("outbox_admin", __name__)
@@ -43,7 +43,7 @@ def may_see_outbox(user) -> bool:
 
 def _require_outbox_access() -> None:
     if not may_see_outbox(current_user):
-        abort(403)
+        forbid(_("This page is reserved for administrators and for the agents of every commune."))
 
 
 def _account_block(user) -> dict:

@@ -26,12 +26,13 @@ from blagis.models.initiative import (
 )
 from blagis.models.objective import NodeLevel, ObjectiveNode
 from blagis.models.outbox import MailCategory, OutboxMessage, OutboxStatus
-from blagis.models.territory import Commune
+from blagis.models.territory import Commune, Desk
 from blagis.models.user import Role, User
 from blagis.models.volunteer import (
     DAYPARTS,
     SKILLS,
     WEEKDAYS,
+    Attestation,
     Mission,
     MissionSignup,
     SignupState,
@@ -52,6 +53,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "Commune",
+    "Desk",
     "ContentGeneration",
     "MailCategory",
     "Initiative",
@@ -74,6 +76,7 @@ __all__ = [
     "DAYPARTS",
     "SKILLS",
     "WEEKDAYS",
+    "Attestation",
     "Mission",
     "MissionSignup",
     "SignupState",

@@ -115,6 +115,10 @@ class Event(TimestampMixin, Base):
         sa.Index("ix_events_commune_starts", "commune_code", "starts_at"),
     )
 
+    def is_over(self, now: datetime | None = None) -> bool:
+        """The event has ended: pages say it took place and offer nothing to do."""
+        return (now or utcnow()) >= self.ends_at
+
     def registration_open(self, now: datetime | None = None) -> bool:
         """Residents may register: not cancelled, not started, inside the window."""
         now = now or utcnow()

@@ -1,6 +1,6 @@
 """Volunteers: opt-in profiles, missions (shifts) and who signed up for them."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -124,3 +124,44 @@ class MissionSignup(Base):
         sa.UniqueConstraint("mission_id", "user_id", name="uq_mission_signups_mission_user"),
         sa.Index("ix_mission_signups_mission_state", "mission_id", "state"),
     )
+
+
+class Attestation(Base):
+    """A volunteer attestation as issued: what it says is kept, so that ``/attestations/<code>``
+    confirms the document in the reader's hands even after later missions or a new name.
+
+    ``code`` is random (blagis.volunteers.attestations.new_code): knowing it is the only way
+    to the public verification page, which shows the name, period, total hours and issue date.
+    """
+
+    __tablename__ = "attestations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    full_name: Mapped[str] = mapped_column(sa.String(160), nullable=False)
+    period_start: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    period_end: Mapped[date] = mapped_column(sa.Date, nullable=False)
+    # Hours as issued, in minutes (exact sums; shown as hours).
+    total_minutes: Mapped[int] = mapped_column(nullable=False)
+    # [{"date": "YYYY-MM-DD", "title": ..., "place": ..., "commune": ..., "minutes": n}, ...]
+    missions: Mapped[list] = mapped_column(sa.JSON, default=list, nullable=False)
+    organisation: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    address: Mapped[str] = mapped_column(sa.String(600), default="", nullable=False)
+    # None: every commune; else only the missions of that commune (issued by its team).
+    commune_code: Mapped[str | None] = mapped_column(sa.ForeignKey("communes.code"), nullable=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    # The agent who issued it; None when the volunteer asked for it from their account.
+    issued_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+    signatory: Mapped[str] = mapped_column(sa.String(160), default="", nullable=False)
+
+    @property
+    def hours(self) -> float:
+        return self.total_minutes / 60
+
+    def __repr__(self) -> str:
+        return f"<Attestation {self.id}>"

@@ -148,3 +148,18 @@ class ContactForm(FlaskForm):
         default="signed",
         validators=[InputRequired(_l("Choose who receives the message."))],
     )
+
+
+class AttestationForm(FlaskForm):
+    """Ask for (or, for staff, issue) an attestation; ``year`` choices are set by the view."""
+
+    full_name = StringField(
+        _l("Full name"),
+        validators=[
+            DataRequired(_l("Enter the full name, as on an identity document.")),
+            Length(max=160, message=_l("At most 160 characters.")),
+        ],
+        description=_l("First name and surname as they must appear on the attestation."),
+        render_kw={"autocomplete": "name"},
+    )
+    year = SelectField(_l("Period"), validators=[Optional()], validate_choice=True)

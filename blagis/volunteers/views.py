@@ -14,7 +14,8 @@ from blagis.models import Event, EventKind, Mission, MissionSignup, SignupState,
 from blagis.permissions import login_required
 from blagis.ratelimits import limit
 from blagis.templating import communes
-from blagis.volunteers import services
+from blagis.volunteers import attestations, services
+from blagis.volunteers.attestation_views import attestation_form, issue_from
 from blagis.volunteers.forms import ProfileForm, daypart_labels, skill_labels, weekday_labels
 
 bp = Blueprint("volunteers", __name__)
@@ -146,17 +147,29 @@ def cafe():
     )
 
 
-@bp.route("/certificate")
+@bp.route("/certificate", methods=["GET", "POST"])
 @login_required
 def certificate():
+    """My hours, my attestations, and the form to ask for a new one (POST issues it)."""
     me = _me()
-    missions = services.attended_missions(me.id)
+    form = attestation_form(me)
+    if request.method == "GET":
+        form.full_name.data = me.display_name
+    status = 200
+    if form.validate_on_submit():
+        made = issue_from(form, me, me)
+        if made is not None:
+            flash(_("Your attestation is ready: print it or save it as PDF."), "success")
+            return redirect(url_for("attestations.document", attestation_id=made.id))
+        status = 422
+    elif request.method == "POST":
+        status = 422
     return render_template(
         "volunteers/certificate.html",
-        missions=missions,
+        form=form,
         years=services.hours_by_year(me.id),
-        today=utcnow(),
-    )
+        issued=attestations.of_user(me.id),
+    ), status
 
 
 # --- missions -----------------------------------------------------------------------------------

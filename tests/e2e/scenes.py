@@ -195,6 +195,7 @@ def account(app, make_user, user) -> None:
     state, with the moderators' reason."""
     register(app, user, event(app), 2)
     full_event(app, make_user, user)
+    past_event(app, make_user, user)
     initiative(app, make_user, author=user, state="pending", title="Des bancs le long de l’allée")
     initiative(app, make_user, author=user, state="changes_requested")
     initiative(app, make_user, author=user, title="Une boîte à livres devant l’école")
@@ -231,3 +232,79 @@ def targets(app, make_user, user=None) -> None:
         services.set_target(_user(staff.id), node, year, "events", 12)
         services.set_target(_user(staff.id), node, year, "initiatives", 0)
         db.session.commit()
+
+
+def desks(app, make_user, user=None) -> None:
+    """The demo desks of the four communes (two in Sceaux), written as an agent would."""
+    from blagis.contact.demo import DESKS, SERVICES
+    from blagis.contact.services import save_desk
+
+    admin = make_user(role="admin", commune=None, name="Administratrice")
+    with app.test_request_context():
+        for desk in DESKS:
+            save_desk(_user(admin.id), None, {"services": SERVICES, "position": 0, **desk})
+        db.session.commit()
+
+
+def past_event(app, make_user=None, user=None) -> int:
+    """A workshop that took place last week (``user`` was registered and came)."""
+    from blagis.models import Registration, RegistrationState
+
+    event_id = event(app, title="Atelier couture", days=-7)
+    if user is not None:
+        with app.app_context():
+            db.session.add(
+                Registration(
+                    event_id=event_id,
+                    user_id=user.id,
+                    seats=1,
+                    state=RegistrationState.CONFIRMED,
+                    attended=True,
+                )
+            )
+            db.session.commit()
+    return event_id
+
+
+def attestation(app, make_user, user=None) -> int:
+    """A volunteer attestation of two served missions, the first issued by an agent."""
+    from blagis.models import Mission, MissionSignup, SignupState
+    from blagis.volunteers.attestations import issue
+
+    desks(app, make_user)
+    volunteer = user or make_user(role="volunteer", name="Samira Benali")
+    staff = _staff(make_user)
+    with app.test_request_context():
+        for days, title in ((20, "Accueil du café des bénévoles"), (6, "Repair café : accueil")):
+            start = utcnow().replace(microsecond=0) - timedelta(days=days)
+            mission = Mission(
+                title=title,
+                starts_at=start,
+                ends_at=start + timedelta(hours=2, minutes=30),
+                needed=2,
+                commune_code="sceaux",
+                place="Centre social des Blagis",
+            )
+            db.session.add(mission)
+            db.session.flush()
+            db.session.add(
+                MissionSignup(
+                    mission_id=mission.id,
+                    user_id=volunteer.id,
+                    state=SignupState.CONFIRMED,
+                    attended=True,
+                )
+            )
+        db.session.flush()
+        item = issue(_user(staff.id), _user(volunteer.id), full_name="Samira Benali")
+        db.session.commit()
+        return item.id
+
+
+def attestation_code(app, make_user, user=None) -> str:
+    from blagis.models import Attestation
+    from blagis.volunteers.attestations import format_code
+
+    attestation_id = attestation(app, make_user)
+    with app.app_context():
+        return format_code(db.session.get(Attestation, attestation_id).code)

@@ -97,6 +97,21 @@ PAGES = [
          who="staff", submit=True, status=422, form="main form[action$=registrations]"),
     Page("partners",           "/staff/partners", who="staff", given="partners"),
     Page("partner-edit",       "/staff/partners/{partner_id}/edit", who="staff"),
+    # Journeys (issue 20): desks, account self-service, past events, attestations
+    Page("contact",            "/contact", given="desks", shot=True),
+    Page("staff-desks",        "/staff/desks", who="staff", given="desks"),
+    Page("staff-desks-errors", "/staff/desks", who="staff", submit=True, status=422),
+    Page("account-password",   "/account/password", who="resident"),
+    Page("account-password-errors", "/account/password", who="resident", submit=True,
+         status=422),
+    Page("event-past",         "/events/{past_event_id}", who="resident", shot=True),
+    Page("events-past",        "/events?past=1", given="past_events"),
+    Page("event-cancel",       "/events/{my_event_id}/cancel", who="resident"),
+    Page("certificate",        "/volunteer/certificate", who="volunteer", given="served"),
+    Page("attestation",        "/volunteer/attestations/{my_attestation_id}", who="volunteer",
+         shot=True),
+    Page("attestation-check",  "/attestations/{attestation_code}", shot=True),
+    Page("attestation-lookup", "/attestations?code=NOPE", status=404),
     # Administration
     Page("admin-users",        "/admin/users", who="admin", given="initiatives"),
     Page("admin-audit",        "/admin/audit", who="admin", given="activity"),
@@ -140,7 +155,18 @@ URL_VALUES = {
         app, make_user
     ),
     "partner_id": scenes.partner,
+    "past_event_id": scenes.past_event,
+    "my_event_id": lambda app, make_user, user: _my_event(app, user),
+    "my_attestation_id": scenes.attestation,
+    "attestation_code": scenes.attestation_code,
 }
+
+
+def _my_event(app, user) -> int:
+    event_id = scenes.event(app)
+    scenes.register(app, user, event_id)
+    return event_id
+
 
 GIVEN = {
     "initiatives": scenes.initiatives,
@@ -149,6 +175,9 @@ GIVEN = {
     "account": scenes.account,
     "activity": scenes.audit_and_outbox,
     "targets": scenes.targets,
+    "desks": scenes.desks,
+    "past_events": lambda app, make_user, user: [scenes.past_event(app) for _ in range(2)],
+    "served": lambda app, make_user, user: scenes.attestation(app, make_user, user),
 }
 
 

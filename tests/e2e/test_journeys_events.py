@@ -63,7 +63,10 @@ def test_waiting_list_then_promoted_when_someone_cancels(app, open_page, make_us
     assert_accessible(second, f"waiting list ({lang}, mobile)")
 
     # The first cancels; the second is promoted: confirmed on the event page and on « Mon compte ».
-    click(first, "button", tr(lang, "Cancel my registration"), within="main")
+    # Cancelling asks first, on a page of its own (no JavaScript): « Oui, annuler … ».
+    click(first, "link", tr(lang, "Cancel my registration"), within="main")
+    assert_accessible(first, f"cancel confirmation ({lang}, mobile)")
+    click(first, "button", tr(lang, "Yes, cancel my registration"), within="main")
     assert tr(lang, "On the waiting list") not in registration_box(first).inner_text()
     second.reload()
     box = registration_box(second)
