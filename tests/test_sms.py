@@ -405,7 +405,7 @@ def test_call_list_per_commune_and_calls_marked_done_with_audit(
     assert "Une place s’est libérée" in html
     english = client.get("/staff/calls?lang=en").get_data(as_text=True)
     assert "People to call" in english and "A place freed up" in english
-    assert client.post(f"/staff/calls/{ids[other.id]}/done").status_code == 404
+    assert client.post(f"/staff/calls/{ids[other.id]}/done").status_code == 403
     assert client.post(f"/staff/calls/{ids[mine.id]}/done").status_code == 302
     with app.app_context():
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "call.done"))

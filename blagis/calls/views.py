@@ -8,10 +8,10 @@ from flask_login import current_user
 
 from blagis.calls import services
 from blagis.calls.forms import OptOutForm
-from blagis.domain import DomainError, NotFoundError, commit_or_form_error
+from blagis.domain import DomainError, commit_or_form_error
 from blagis.extensions import db
 from blagis.models import CallReason
-from blagis.permissions import staff_required
+from blagis.permissions import require_commune_scope, staff_required
 from blagis.sms.optout import withdraw
 from blagis.sms.phone import international
 
@@ -56,12 +56,13 @@ def index():
 @bp.route("/<int:call_id>/done", methods=["POST"])
 @staff_required
 def done(call_id: int):
-    try:
-        services.mark_done(_me(), call_id)
-        db.session.commit()
-    except NotFoundError:
-        db.session.rollback()
+    call = services.get_call(call_id)
+    if call is None:
         abort(404)
+    require_commune_scope(call.commune_code)  # 403 outside the staff member's commune
+    try:
+        services.mark_done(_me(), call)
+        db.session.commit()
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "info")
