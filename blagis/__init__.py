@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from blagis.account.views import bp as account_bp
     from blagis.admin.views import bp as admin_bp
     from blagis.auth.views import bp as auth_bp
+    from blagis.calls.views import bp as calls_bp
     from blagis.contact.views import bp as contact_bp
     from blagis.contact.views import staff_bp as contact_staff_bp
     from blagis.events.staff import bp as events_staff_bp
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(initiatives_api_bp, url_prefix="/api/v1")
     app.register_blueprint(events_bp, url_prefix="/events")
     app.register_blueprint(events_staff_bp, url_prefix="/staff")
+    app.register_blueprint(calls_bp, url_prefix="/staff/calls")
     app.register_blueprint(events_api_bp, url_prefix="/api/v1")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(report_bp, url_prefix="/staff")

@@ -14,6 +14,11 @@ ENV_KEYS = (
     "MAIL_USE_TLS",
     "MAIL_FROM",
     "MAIL_MAX_ATTEMPTS",
+    "SMS_SMPP_HOST",
+    "SMS_SMPP_PORT",
+    "SMS_SMPP_SYSTEM_ID",
+    "SMS_SMPP_PASSWORD",
+    "SMS_FROM",
     "BLAGIS_BASE_URL",
     "BLAGIS_RETENTION_MONTHS",
     "BLAGIS_ENV",
@@ -65,6 +70,13 @@ def load_config(app, overrides: dict | None = None) -> None:
         MAIL_TIMEOUT=30,
         # A message claimed longer ago than this (a worker died mid-send) is claimed again.
         MAIL_CLAIM_TIMEOUT=600,
+        # SMS over SMPP 3.4 (blagis.sms); without a host, no SMS is sent (call list instead).
+        SMS_SMPP_HOST=None,
+        SMS_SMPP_PORT=2775,
+        SMS_SMPP_SYSTEM_ID=None,
+        SMS_SMPP_PASSWORD=None,
+        SMS_FROM="Blagis",
+        SMS_TIMEOUT=10,
         BLAGIS_BASE_URL="http://127.0.0.1:5000",
         BLAGIS_RETENTION_MONTHS=24,
         BLAGIS_ACCESSIBILITY_CONTACT="accessibilite@blagis.example",
@@ -119,6 +131,7 @@ def load_config(app, overrides: dict | None = None) -> None:
     app.config["RATELIMIT_ENABLED"] = _bool(app.config["RATELIMIT_ENABLED"])
     app.config["MAIL_PORT"] = int(app.config["MAIL_PORT"])
     app.config["MAIL_USE_TLS"] = _bool(app.config["MAIL_USE_TLS"])
+    app.config["SMS_SMPP_PORT"] = int(app.config["SMS_SMPP_PORT"])
     app.config["MAIL_MAX_ATTEMPTS"] = max(1, int(app.config["MAIL_MAX_ATTEMPTS"]))
     app.config["BLAGIS_RETENTION_MONTHS"] = int(app.config["BLAGIS_RETENTION_MONTHS"])
     app.config["PAGE_CACHE_SECONDS"] = max(0, int(app.config["PAGE_CACHE_SECONDS"]))

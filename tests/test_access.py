@@ -80,6 +80,7 @@ ACCESS: dict[str, Access] = {
     "account.index": Access(LOGIN),
     "account.export": Access(LOGIN),
     "account.delete": Access(LOGIN),
+    "account.edit": Access(LOGIN),
     "objectives.index": Access(PUBLIC),
     "objectives.node": Access(PUBLIC, params={"code": "objective_code"}),
     "objectives_api.api_objectives": Access(PUBLIC),
@@ -134,6 +135,10 @@ ACCESS: dict[str, Access] = {
     # admins only; both staff visitors here are scoped, hence ADMIN).
     "outbox_admin.index": Access(ADMIN),
     "outbox_admin.retry": Access(ADMIN, params={"message_id": "outbox_message"}),
+    # --- calls ---
+    "calls.index": Access(STAFF),
+    "calls.opt_out": Access(STAFF),
+    "calls.done": Access(COMMUNE_STAFF, params={"call_id": "call_sceaux"}),
 }
 
 # Functions ``setup(users) -> dict`` making the rows other domains' routes need.
@@ -205,7 +210,38 @@ def _mail_setup(users) -> dict:
     }
 
 
-SETUP += [_initiatives_setup, _events_setup, _mail_setup]
+def _calls_setup(users) -> dict:
+    from blagis.models import CallReason, CallTask, Event, EventKind, Registration
+
+    start = utcnow() + timedelta(days=6)
+    event = Event(
+        title="Repair café",
+        kind=EventKind.REPAIR_CAFE,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+        place="Centre social",
+        commune_code="sceaux",
+        cancelled=True,
+    )
+    db.session.add(event)
+    db.session.flush()
+    registration = Registration(
+        event_id=event.id, name="M. Morel", phone="01 46 00 00 01", seats=1, state="confirmed"
+    )
+    db.session.add(registration)
+    db.session.flush()
+    call = CallTask(
+        registration_id=registration.id,
+        event_id=event.id,
+        commune_code="sceaux",
+        reason=CallReason.EVENT_CANCELLED,
+    )
+    db.session.add(call)
+    db.session.flush()
+    return {"call_sceaux": call.id}
+
+
+SETUP += [_initiatives_setup, _events_setup, _mail_setup, _calls_setup]
 
 
 def _base_ids(app, users) -> dict:

@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from blagis import privacy, sections
-from blagis.account.forms import ChangePasswordForm, DeleteAccountForm
+from blagis.account.forms import AccountEditForm, ChangePasswordForm, DeleteAccountForm
+from blagis.account.services import update_profile
 from blagis.auth import services as auth_services
 from blagis.auth.passwords import verify_password
 from blagis.domain import commit_or_form_error
@@ -14,6 +15,7 @@ from blagis.i18n import LANG_SESSION_KEY
 from blagis.models import Role, User
 from blagis.permissions import login_required
 from blagis.ratelimits import limit
+from blagis.templating import commune_choices
 
 bp = Blueprint("account", __name__)
 
@@ -24,6 +26,42 @@ def index():
     user = current_user._get_current_object()
     blocks = sections.render_data(sections.ACCOUNT, user)
     return render_template("account/index.html", user=user, blocks=blocks)
+
+
+@bp.route("/edit", methods=["GET", "POST"])
+@login_required
+def edit():
+    """My name, commune, language, phone and SMS consent."""
+    user = current_user._get_current_object()
+    form = AccountEditForm(
+        data=None
+        if request.method == "POST"
+        else {
+            "display_name": user.display_name,
+            "commune": user.commune_code or "",
+            "locale": user.locale or "fr",
+            "phone": user.phone,
+            "sms_ok": user.sms_ok,
+        }
+    )
+    form.commune.choices = commune_choices(_("not given"))
+    if form.validate_on_submit():
+        saved = commit_or_form_error(
+            form,
+            lambda: update_profile(
+                user,
+                display_name=form.display_name.data,
+                commune_code=form.commune.data or None,
+                locale=form.locale.data,
+                phone=form.phone.data,
+                sms_ok=form.sms_ok.data,
+            ),
+        )
+        if saved:
+            flash(_("Your profile is saved."), "success")
+            return redirect(url_for("account.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("account/edit.html", form=form, user=user), status
 
 
 @bp.route("/export", methods=["POST"])

@@ -214,6 +214,13 @@ class StaffRegistrationForm(FlaskForm):
         ],
         description=_l("If given, the person receives the confirmation and reminders (in French)."),
     )
+    sms_ok = BooleanField(
+        _l("The person agrees to receive SMS about this registration"),
+        description=_l(
+            "Ask first. Needs a mobile number; the SMS replace e-mail. Without e-mail or SMS, "
+            "staff will phone if the registration changes."
+        ),
+    )
     seats = IntegerField(
         _l("Number of seats"),
         default=1,

@@ -16,7 +16,8 @@ from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from blagis import audit, dbtuning, keyset, privacy
+from blagis import audit, dbtuning, keyset, privacy, sms
+from blagis.calls.services import REASON_OF_TEMPLATE, add_call
 from blagis.domain import DomainError, NotFoundError
 from blagis.extensions import db
 from blagis.mail import queue_mail
@@ -369,6 +370,14 @@ def _recipient(registration: Registration) -> tuple[str | None, str, User | None
     return registration.email, "fr", None
 
 
+def _sms_number(registration: Registration) -> str | None:
+    """The number to text about ``registration``: only with consent, and SMS configured."""
+    if not sms.configured():
+        return None
+    person = registration.user if registration.user is not None else registration
+    return sms.consented_number(person.phone, person.sms_ok)
+
+
 def _event_url(event: Event) -> str:
     return absolute_url("events.detail", event_id=event.id)
 
@@ -388,22 +397,43 @@ def _ics_attachment(event: Event) -> list | None:
         return None
 
 
+def _message_context(registration: Registration, event: Event) -> dict:
+    return {
+        "event": event,
+        "registration": registration,
+        "name": registrant_name(registration),
+        "event_url": _event_url(event),
+        "url": _event_url(event),
+    }
+
+
 def notify(registration: Registration, event: Event, template: str, *, with_ics=False, key=None):
-    """Queue one mail about ``registration`` if the person has an address."""
+    """Tell the person about ``registration``, once, by one channel: SMS when they agreed to
+    it, otherwise e-mail when they have an address; with neither, a change (promotion, event
+    cancelled or moved) puts them on the staff's call list (docs/notifications.md)."""
     address, locale, user = _recipient(registration)
+    reason = REASON_OF_TEMPLATE.get(template)
+    number = _sms_number(registration)
+    if number:
+        return sms.queue_sms(
+            number,
+            template,
+            locale=locale,
+            context=_message_context(registration, event),
+            dedup_key=key,
+            registration_id=registration.id,
+            call_reason=reason,
+        )
     if not address:
+        if reason is not None:
+            add_call(registration, event, reason)
         return None
     attachments = _ics_attachment(event) if with_ics else None
     return queue_mail(
         address,
         template,
         locale=locale,
-        context={
-            "event": event,
-            "registration": registration,
-            "name": registrant_name(registration),
-            "event_url": _event_url(event),
-        },
+        context=_message_context(registration, event),
         attachments=attachments,
         dedup_key=key,
         user=user,
@@ -483,9 +513,19 @@ def _notify_new(registration: Registration, event: Event) -> None:
 
 
 def staff_register(
-    actor: User, event_id: int, *, name: str, phone: str | None, email: str | None, seats: int
+    actor: User,
+    event_id: int,
+    *,
+    name: str,
+    phone: str | None,
+    email: str | None,
+    seats: int,
+    sms_ok: bool = False,
 ) -> Registration:
-    """Staff register someone without an account (desk, phone); they count like anyone."""
+    """Staff register someone without an account (desk, phone); they count like anyone.
+
+    ``sms_ok``: the person agreed to be sent SMS about it (then the number must be a mobile,
+    and is kept in international form)."""
     event = lock_event(event_id)
     if event.cancelled:
         raise DomainError(_("This event is cancelled."))
@@ -496,12 +536,18 @@ def staff_register(
         raise DomainError(_("Enter the person's name."), field="name")
     if not phone and not email:
         raise DomainError(_("Enter a phone number or an e-mail address."), field="phone")
+    if sms_ok:
+        number = sms.consented_number(phone, True)
+        if number is None:
+            raise DomainError(_("SMS need a mobile phone number (06 or 07)."), field="phone")
+        phone = number
     _check_seats(seats, MAX_SEATS_LIMIT)
     registration = Registration(
         event_id=event.id,
         name=name,
         phone=phone,
         email=email,
+        sms_ok=bool(sms_ok),
         seats=seats,
         state=_state_for(event, seats),
         registered_by_id=actor.id,
@@ -514,7 +560,12 @@ def staff_register(
         "registration",
         registration.id,
         actor=actor,
-        after={"event_id": event.id, "seats": seats, "state": str(registration.state)},
+        after={
+            "event_id": event.id,
+            "seats": seats,
+            "state": str(registration.state),
+            "sms_ok": registration.sms_ok,
+        },
         commune_code=event.commune_code,
     )
     _notify_new(registration, event)
@@ -930,7 +981,10 @@ def send_reminders(now: datetime | None = None, hours: int = 48) -> int:
             Registration.state.in_(ACTIVE_STATES),
             or_(
                 Registration.user_id.is_not(None),
-                and_(Registration.email.is_not(None), Registration.reminders_ok.is_(True)),
+                and_(
+                    or_(Registration.email.is_not(None), Registration.sms_ok.is_(True)),
+                    Registration.reminders_ok.is_(True),
+                ),
             ),
         )
         .options(selectinload(Registration.user))
@@ -939,24 +993,33 @@ def send_reminders(now: datetime | None = None, hours: int = 48) -> int:
     queued = 0
     for registration in rows:
         address, locale, user = _recipient(registration)
-        if not address:
-            continue
         event = by_id[registration.event_id]
-        message = queue_mail(
-            address,
-            "event_reminder",
-            locale=locale,
-            context={
-                "event": event,
-                "registration": registration,
-                "name": registrant_name(registration),
-                "event_url": _event_url(event),
-            },
-            dedup_key=f"event-reminder:{registration.id}",
-            category="reminder",
-            user=user,
-            registration=registration if user is None else None,
-        )
+        number = _sms_number(registration)
+        if number:
+            message = sms.queue_sms(
+                number,
+                "event_reminder",
+                locale=locale,
+                context=_message_context(registration, event),
+                dedup_key=f"event-reminder:{registration.id}",
+                category="reminder",
+                user=user,
+                registration=registration if user is None else None,
+                registration_id=registration.id,
+            )
+        elif address:
+            message = queue_mail(
+                address,
+                "event_reminder",
+                locale=locale,
+                context=_message_context(registration, event),
+                dedup_key=f"event-reminder:{registration.id}",
+                category="reminder",
+                user=user,
+                registration=registration if user is None else None,
+            )
+        else:
+            continue
         queued += message is not None
     return queued
 

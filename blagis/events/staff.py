@@ -263,6 +263,7 @@ def registrations(event_id: int):
                 phone=form.phone.data,
                 email=form.email.data,
                 seats=form.seats.data,
+                sms_ok=form.sms_ok.data,
             )
             db.session.commit()
         except DomainError as error:

@@ -22,7 +22,8 @@ import sqlalchemy as sa
 from flask import current_app
 
 from blagis.extensions import db
-from blagis.models import OutboxMessage, OutboxStatus, utcnow
+from blagis.models import Channel, OutboxMessage, OutboxStatus, utcnow
+from blagis.sms.transport import SMPPTransport, SmsPayload
 
 log = logging.getLogger("blagis.mail")
 
@@ -134,6 +135,13 @@ def build_email(message: OutboxMessage, config) -> EmailMessage:
     return email
 
 
+def build_payload(message: OutboxMessage, config):
+    """What the transport of the message's channel sends: an e-mail, or an SMS."""
+    if message.channel == Channel.SMS:
+        return SmsPayload(destination=message.recipient, text=message.body_text)
+    return build_email(message, config)
+
+
 class SMTPTransport:
     """One SMTP connection per run, opened on first use, reopened after an error.
 
@@ -204,6 +212,39 @@ class LogTransport:
         pass
 
 
+class Transports:
+    """Per message, the transport of its channel, each opened on first use: SMTP (or the log
+    without MAIL_SERVER) for e-mail, SMPP for SMS."""
+
+    def __init__(self, config):
+        self.config = config
+        self.email = None
+        self.sms: SMPPTransport | None = None
+
+    def send(self, payload, message_id: int) -> None:
+        if isinstance(payload, SmsPayload):
+            if self.sms is None:
+                self.sms = SMPPTransport(self.config)
+            self.sms.send(payload, message_id)
+            return
+        if self.email is None:
+            config = self.config
+            self.email = SMTPTransport(config) if config.get("MAIL_SERVER") else LogTransport()
+        self.email.send(payload, message_id)
+
+    def close(self) -> None:
+        try:
+            if self.email is not None:
+                self.email.close()
+        finally:
+            if self.sms is not None:
+                self.sms.close()
+                if self.sms.inbound:  # answers received while bound (STOP): recorded
+                    from blagis.sms.optout import record_inbound
+
+                    record_inbound(self.sms.inbound)
+
+
 @dataclass
 class RunReport:
     claimed: int = 0
@@ -243,13 +284,13 @@ def run_once(batch: int = 50, worker_id: str | None = None) -> RunReport:
     work = []
     for message in messages:
         try:
-            email = build_email(message, config)
+            email = build_payload(message, config)
         except Exception as error:  # noqa: BLE001 - a malformed row must not block the others
             email = error
         work.append((message.id, message.attempts, email))
     db.session.commit()
     deadline = utcnow() + timedelta(seconds=config["MAIL_CLAIM_TIMEOUT"] / 2)
-    transport = SMTPTransport(config) if config.get("MAIL_SERVER") else LogTransport()
+    transport = Transports(config)
     try:
         for message_id, attempts, email in work:
             attempts += 1
@@ -318,6 +359,11 @@ def _record_failure(
         values["status"] = OutboxStatus.FAILED
         report.failed += 1
         log.warning("mail %s failed for good after %s attempts: %s", message_id, attempts, text)
+        _mark(message_id, worker_id, **values)
+        from blagis.calls.services import after_failure
+
+        after_failure(message_id)  # an SMS about a change: the person goes to the call list
+        return
     else:
         values["status"] = OutboxStatus.PENDING
         values["due_at"] = utcnow() + backoff(attempts)

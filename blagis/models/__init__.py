@@ -2,6 +2,7 @@
 
 from blagis.models.audit import AuditEntry
 from blagis.models.base import Base, TimestampMixin, UTCDateTime, utcnow
+from blagis.models.call import CallReason, CallTask
 from blagis.models.event import (
     ACTIVE_STATES,
     Event,
@@ -25,7 +26,7 @@ from blagis.models.initiative import (
     PublicStatus,
 )
 from blagis.models.objective import NodeLevel, ObjectiveNode
-from blagis.models.outbox import MailCategory, OutboxMessage, OutboxStatus
+from blagis.models.outbox import Channel, MailCategory, OutboxMessage, OutboxStatus
 from blagis.models.territory import Commune, Desk
 from blagis.models.user import Role, User
 from blagis.models.volunteer import (
@@ -51,6 +52,9 @@ __all__ = [
     "SeriesFrequency",
     "event_objectives",
     "AuditEntry",
+    "CallReason",
+    "CallTask",
+    "Channel",
     "Base",
     "Commune",
     "Desk",

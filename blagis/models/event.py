@@ -152,6 +152,8 @@ class Registration(Base):
     email: Mapped[str | None] = mapped_column(sa.String(254), nullable=True)
     # Reminders wanted by a person without an account (turned off by the signed link in one).
     reminders_ok: Mapped[bool] = mapped_column(default=True, nullable=False)
+    # Consent, asked at the desk, to be sent SMS at ``phone`` about this registration.
+    sms_ok: Mapped[bool] = mapped_column(default=False, server_default=sa.false(), nullable=False)
     seats: Mapped[int] = mapped_column(default=1, nullable=False)
     state: Mapped[RegistrationState] = mapped_column(enum_type(RegistrationState), nullable=False)
     # None: not taken yet.

@@ -16,6 +16,13 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class Channel(StrEnum):
+    """How a message travels: e-mail (SMTP) or SMS (SMPP)."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+
 class MailCategory(StrEnum):
     """Essential mail always goes out; the others follow the recipient's preferences."""
 
@@ -30,6 +37,10 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    channel: Mapped[Channel] = mapped_column(
+        enum_type(Channel), default=Channel.EMAIL, server_default="email", nullable=False
+    )
+    # An e-mail address, or for SMS a phone number in international form (+33612345678).
     recipient: Mapped[str] = mapped_column(sa.String(254), nullable=False)
     locale: Mapped[str] = mapped_column(sa.String(5), default="fr", nullable=False)
     template: Mapped[str] = mapped_column(sa.String(64), nullable=False)
@@ -53,5 +64,11 @@ class OutboxMessage(Base):
     claimed_by: Mapped[str | None] = mapped_column(sa.String(64), nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # SMS about a change of registration: if it fails for good, the person goes to the call
+    # list for this reason (blagis.calls).
+    registration_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("registrations.id", ondelete="SET NULL"), nullable=True
+    )
+    call_reason: Mapped[str | None] = mapped_column(sa.String(32), nullable=True)
 
     __table_args__ = (sa.Index("ix_outbox_messages_status_due", "status", "due_at"),)

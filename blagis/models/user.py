@@ -47,6 +47,9 @@ class User(UserMixin, TimestampMixin, Base):
     # Non-essential mail the person may turn off (link in each such mail, or /account).
     notify_reminders: Mapped[bool] = mapped_column(default=True, nullable=False)
     notify_missions: Mapped[bool] = mapped_column(default=True, nullable=False)
+    # A mobile number, used for SMS only while ``sms_ok`` (the person's consent) is true.
+    phone: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
+    sms_ok: Mapped[bool] = mapped_column(default=False, server_default=sa.false(), nullable=False)
     # None until the owner follows the link of the welcome e-mail; unconfirmed cannot log in.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Log-in throttling per account (the per-address limit is Flask-Limiter's).
