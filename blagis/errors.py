@@ -1,9 +1,9 @@
 """Error pages: localized HTML, or JSON under /api; never a stack trace outside debug."""
 
-from flask import jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from blagis.extensions import db
 
@@ -34,6 +34,12 @@ def _messages():
     }
 
 
+def _unknown_host() -> bool:
+    """The request named a host outside TRUSTED_HOSTS (Flask refused it before routing): no
+    URL can be built, so the answer is a bare page, never cached (no view ran)."""
+    return isinstance(request.routing_exception, SecurityError)
+
+
 def render_error(code: int, message: str | None = None, retry_after: str | None = None):
     title = _titles().get(code, _("Error"))
     message = message or _messages().get(code, "")
@@ -41,6 +47,8 @@ def render_error(code: int, message: str | None = None, retry_after: str | None 
         response = jsonify({"error": {"status": code, "title": title, "message": message}})
         response.status_code = code
         return response
+    if _unknown_host():
+        return Response(f"{title}\n\n{message}\n", code, mimetype="text/plain")
     return (
         render_template(
             "errors/error.html", code=code, title=title, message=message, retry_after=retry_after
