@@ -624,7 +624,31 @@ def test_csv_neutralises_formulas(client, staff, make_event, add_registration):
         )
     )
     assert rows[1][0].startswith("'=") and rows[1][1] == "+33 6 12 34 56 78"
-    assert rows[2][0] == "'@SUM(A1)" and rows[2][1] == "-1+1"
+    assert rows[2][0] == "'@SUM(A1)" and rows[2][1] == "'-1+1"
+
+
+@pytest.mark.parametrize(
+    ("name", "phone", "email", "expected"),
+    [
+        # Arithmetic a spreadsheet computes: every one gets the quote, in every column.
+        ("-2+3", "-5+5", None, ["'-2+3", "'-5+5", ""]),
+        ("+1+1", "+1+1", "-1@example.org", ["'+1+1", "'+1+1", "'-1@example.org"]),
+        ("\tTab", "\r0601", None, ["'\tTab", "'\r0601", ""]),
+        ("=1", "@A1", None, ["'=1", "'@A1", ""]),
+        # Phone numbers as people write them stay readable.
+        ("Mme Ndiaye", "+33 6 12 34 56 78", None, ["Mme Ndiaye", "+33 6 12 34 56 78", ""]),
+        ("M. Petit", "06.12.34.56.78", None, ["M. Petit", "06.12.34.56.78", ""]),
+        ("M. Blanc", "+33612345678", None, ["M. Blanc", "+33612345678", ""]),
+    ],
+)
+def test_csv_quotes_arithmetic_cells(
+    client, staff, make_event, add_registration, name, phone, email, expected
+):
+    event = make_event()
+    add_registration(event, name=name, phone=phone, email=email)
+    body = client.get(f"/staff/events/{event.id}/registrations.csv").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=";"))
+    assert rows[1][:3] == expected
 
 
 def test_purge_people_without_account(app, make_event, make_user, add_registration):
