@@ -386,6 +386,55 @@ def test_partners(app, client, staff, make_event):
     assert {"partner.create", "partner.update"} <= set(audit_actions(app))
 
 
+@pytest.mark.parametrize(
+    "website",
+    [
+        "javascript:alert(document.cookie)",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//evil.example/",
+        "www.example.fr",
+        "https://",
+    ],
+)
+def test_partner_website_is_http_only(app, client, staff, website):
+    from blagis.models import Partner
+
+    response = client.post("/staff/partners", data={"name": "Asso", "website": website})
+    assert response.status_code == 422
+    assert "Saisissez une adresse web commençant par https:// ou http://." in response.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Partner)) == 0
+
+
+def test_partner_website_accepts_web_addresses_and_old_rows_never_become_links(app, client, staff):
+    from blagis.domain import DomainError
+    from blagis.events.services import save_partner
+    from blagis.models import Partner, User
+
+    for website in ("https://asso.example.fr/page?x=1", "http://asso.example.org"):
+        name = website.split("/")[2]
+        response = client.post("/staff/partners", data={"name": name, "website": website})
+        assert response.status_code == 302, website
+    # The service refuses it too (another caller than the form).
+    with app.test_request_context():
+        actor = db.session.scalar(select(User))
+        with pytest.raises(DomainError):
+            save_partner(actor, None, "Autre", "javascript:alert(1)")
+        db.session.rollback()
+        # A row saved before the check: shown as text, never as a link.
+        db.session.add(Partner(name="Ancienne", website="javascript:alert(1)"))
+        db.session.commit()
+    html = client.get("/staff/partners").get_data(as_text=True)
+    assert 'href="javascript' not in html.lower() and "javascript:alert(1)" in html
+    assert 'href="https://asso.example.fr/page?x=1"' in html
+    assert 'href="http://asso.example.org"' in html
+
+
 def test_partner_names_differing_only_by_accented_case_are_one_name(app, client, staff):
     """SQLite's lower() folds ASCII only: the same name twice was a unique-index 500."""
     assert client.post("/staff/partners", data={"name": "Éclat Ð"}).status_code == 302
