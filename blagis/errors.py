@@ -91,6 +91,60 @@ def too_many_requests():
     return response
 
 
+def handle_database_error(error: Exception):
+    """The database lost or refused the connection: a read runs again, else 503 (blagis.dbretry)."""
+    from flask import current_app
+
+    from blagis import dbretry
+
+    if not dbretry.is_unavailable(error):
+        return handle_unexpected(error)
+    _discard_session()
+    retried = dbretry.mark_for_retry(error)
+    current_app.logger.warning(
+        "Database unavailable on %s %s (%s): %s",
+        request.method,
+        request.path,
+        "run again" if retried else "503",
+        error.__class__.__name__,
+    )
+    return service_unavailable(dbretry.RETRY_AFTER_SECONDS)
+
+
+def _discard_session() -> None:
+    """Roll back, and drop the session: its connection may be dead, the next use opens anew."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - a dead connection may fail to roll back; it is dropped
+        pass
+    db.session.remove()
+
+
+def service_unavailable(seconds: int):
+    """The localized 503 page (JSON under /api) with Retry-After.
+
+    Rendered without the database if need be: the layout reads the account and the communes,
+    which may fail again while the database is away; then a bare page in the visitor's language.
+    """
+    from flask import make_response
+    from flask_babel import force_locale
+
+    from blagis.i18n import supported_locales
+
+    try:
+        response = make_response(render_error(503))
+    except Exception:  # noqa: BLE001 - the database failed again while rendering the page
+        _discard_session()
+        locales = supported_locales()
+        locale = request.accept_languages.best_match(locales) or locales[0]
+        with force_locale(locale):
+            title, message = _titles()[503], _messages()[503]
+        response = Response(f"{title}\n\n{message}\n", 503, mimetype="text/plain")
+    response.headers["Retry-After"] = str(seconds)
+    response.cache_control.no_store = True
+    return response
+
+
 def handle_unexpected(error: Exception):
     db.session.rollback()
     from flask import current_app
@@ -100,6 +154,13 @@ def handle_unexpected(error: Exception):
 
 
 def init_app(app) -> None:
+    import sqlalchemy as sa
+
+    from blagis import dbretry
+
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, handle_unexpected)
     app.register_error_handler(Exception, handle_unexpected)
+    app.register_error_handler(sa.exc.DBAPIError, handle_database_error)
+    app.register_error_handler(sa.exc.TimeoutError, handle_database_error)
+    dbretry.init_app(app)
