@@ -108,6 +108,8 @@ def handle_database_error(error: Exception):
         "run again" if retried else "503",
         error.__class__.__name__,
     )
+    if retried:  # thrown away by dbretry.RetryReads, which runs the request again
+        return Response(status=503)
     return service_unavailable(dbretry.RETRY_AFTER_SECONDS)
 
 
