@@ -291,6 +291,7 @@ def start_server(
         DATABASE_URL=database_url,
         SECRET_KEY="bench-secret-key-not-for-production",
         BLAGIS_ENV="production",
+        BLAGIS_BASE_URL=f"http://127.0.0.1:{port}",
         BLAGIS_BENCH="1",
         GUNICORN_ACCESSLOG="",
         GUNICORN_MAX_REQUESTS="0",

@@ -20,6 +20,7 @@ ENV_KEYS = (
     "SMS_SMPP_PASSWORD",
     "SMS_FROM",
     "BLAGIS_BASE_URL",
+    "BLAGIS_EXTRA_HOSTS",
     "BLAGIS_RETENTION_MONTHS",
     "BLAGIS_ENV",
     "RATELIMIT_ENABLED",
@@ -77,7 +78,10 @@ def load_config(app, overrides: dict | None = None) -> None:
         SMS_SMPP_PASSWORD=None,
         SMS_FROM="Blagis",
         SMS_TIMEOUT=10,
-        BLAGIS_BASE_URL="http://127.0.0.1:5000",
+        # The public address: every absolute link, and the only Host answered to (see below).
+        BLAGIS_BASE_URL=None,
+        # Other Host names answered to (comma-separated), e.g. a monitor polling 127.0.0.1.
+        BLAGIS_EXTRA_HOSTS="",
         BLAGIS_RETENTION_MONTHS=24,
         BLAGIS_ACCESSIBILITY_CONTACT="accessibilite@blagis.example",
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
@@ -138,7 +142,19 @@ def load_config(app, overrides: dict | None = None) -> None:
     app.config["FIGURES_MAX_AGE"] = max(0, int(app.config["FIGURES_MAX_AGE"]))
     app.config["PAGE_CACHE_CHECK_SECONDS"] = max(0.0, float(app.config["PAGE_CACHE_CHECK_SECONDS"]))
     app.config["BLAGIS_TRUSTED_PROXIES"] = max(0, int(app.config["BLAGIS_TRUSTED_PROXIES"]))
-    base_url = app.config["BLAGIS_BASE_URL"].rstrip("/")
+    relaxed = app.config["BLAGIS_ENV"] in {"development", "testing"} or app.config.get("TESTING")
+    base_url = (app.config["BLAGIS_BASE_URL"] or "").rstrip("/")
+    # Without an address, development links follow the host the browser used (blagis.urls);
+    # production refuses to start (below), since links in mail would point nowhere.
+    app.config["BLAGIS_BASE_URL_FROM_REQUEST"] = not base_url
+    if base_url and "TRUSTED_HOSTS" not in overrides:
+        # Flask answers 400 to any other Host header, before a view (or the page cache) runs.
+        from blagis.urls import trusted_hosts
+
+        app.config["TRUSTED_HOSTS"] = trusted_hosts(
+            base_url, app.config["BLAGIS_EXTRA_HOSTS"], app.config["BLAGIS_ENV"] == "development"
+        )
+    base_url = base_url or "http://127.0.0.1:5000"
     app.config["BLAGIS_BASE_URL"] = base_url
     # Cookies only travel over TLS when the site is served over HTTPS.
     secure = base_url.startswith("https://")
@@ -146,7 +162,6 @@ def load_config(app, overrides: dict | None = None) -> None:
         if key not in overrides:
             app.config[key] = secure
 
-    relaxed = app.config["BLAGIS_ENV"] in {"development", "testing"} or app.config.get("TESTING")
     if not app.config.get("SECRET_KEY"):
         if not relaxed:
             raise ConfigError(
@@ -156,3 +171,9 @@ def load_config(app, overrides: dict | None = None) -> None:
             )
         # A development-only fallback: production refuses to start without SECRET_KEY.
         app.config["SECRET_KEY"] = "development-only-not-secret"  # noqa: S105
+    if app.config["BLAGIS_BASE_URL_FROM_REQUEST"] and not relaxed:
+        raise ConfigError(
+            "BLAGIS_BASE_URL is not set. Set it to the site's public address (for example "
+            "https://participation.example.fr): links in pages, the API and mail are built from "
+            "it, and requests for any other host are refused. Or set BLAGIS_ENV=development."
+        )

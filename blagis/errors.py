@@ -1,9 +1,9 @@
 """Error pages: localized HTML, or JSON under /api; never a stack trace outside debug."""
 
-from flask import jsonify, render_template, request
+from flask import Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError
+from werkzeug.exceptions import Forbidden, HTTPException, InternalServerError, SecurityError
 
 from blagis.extensions import db
 
@@ -34,6 +34,12 @@ def _messages():
     }
 
 
+def _unknown_host() -> bool:
+    """The request named a host outside TRUSTED_HOSTS (Flask refused it before routing): no
+    URL can be built, so the answer is a bare page, never cached (no view ran)."""
+    return isinstance(request.routing_exception, SecurityError)
+
+
 def render_error(code: int, message: str | None = None, retry_after: str | None = None):
     title = _titles().get(code, _("Error"))
     message = message or _messages().get(code, "")
@@ -41,6 +47,8 @@ def render_error(code: int, message: str | None = None, retry_after: str | None 
         response = jsonify({"error": {"status": code, "title": title, "message": message}})
         response.status_code = code
         return response
+    if _unknown_host():
+        return Response(f"{title}\n\n{message}\n", code, mimetype="text/plain")
     return (
         render_template(
             "errors/error.html", code=code, title=title, message=message, retry_after=retry_after
@@ -86,6 +94,62 @@ def too_many_requests():
     return response
 
 
+def handle_database_error(error: Exception):
+    """The database lost or refused the connection: a read runs again, else 503 (blagis.dbretry)."""
+    from flask import current_app
+
+    from blagis import dbretry
+
+    if not dbretry.is_unavailable(error):
+        return handle_unexpected(error)
+    _discard_session()
+    retried = dbretry.mark_for_retry(error)
+    current_app.logger.warning(
+        "Database unavailable on %s %s (%s): %s",
+        request.method,
+        request.path,
+        "run again" if retried else "503",
+        error.__class__.__name__,
+    )
+    if retried:  # thrown away by dbretry.RetryReads, which runs the request again
+        return Response(status=503)
+    return service_unavailable(dbretry.RETRY_AFTER_SECONDS)
+
+
+def _discard_session() -> None:
+    """Roll back, and drop the session: its connection may be dead, the next use opens anew."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - a dead connection may fail to roll back; it is dropped
+        pass
+    db.session.remove()
+
+
+def service_unavailable(seconds: int):
+    """The localized 503 page (JSON under /api) with Retry-After.
+
+    Rendered without the database if need be: the layout reads the account and the communes,
+    which may fail again while the database is away; then a bare page in the visitor's language.
+    """
+    from flask import make_response
+    from flask_babel import force_locale
+
+    from blagis.i18n import supported_locales
+
+    try:
+        response = make_response(render_error(503))
+    except Exception:  # noqa: BLE001 - the database failed again while rendering the page
+        _discard_session()
+        locales = supported_locales()
+        locale = request.accept_languages.best_match(locales) or locales[0]
+        with force_locale(locale):
+            title, message = _titles()[503], _messages()[503]
+        response = Response(f"{title}\n\n{message}\n", 503, mimetype="text/plain")
+    response.headers["Retry-After"] = str(seconds)
+    response.cache_control.no_store = True
+    return response
+
+
 def handle_unexpected(error: Exception):
     db.session.rollback()
     from flask import current_app
@@ -95,6 +159,13 @@ def handle_unexpected(error: Exception):
 
 
 def init_app(app) -> None:
+    import sqlalchemy as sa
+
+    from blagis import dbretry
+
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(InternalServerError, handle_unexpected)
     app.register_error_handler(Exception, handle_unexpected)
+    app.register_error_handler(sa.exc.DBAPIError, handle_database_error)
+    app.register_error_handler(sa.exc.TimeoutError, handle_database_error)
+    dbretry.init_app(app)

@@ -331,7 +331,9 @@ def cached_page(*domains: str):
             current = generations(wanted)
             if current is None:
                 return view(*args, **kwargs)
-            key = ("page", request.full_path, current_locale(), current)
+            # The host too: links follow it in development without BLAGIS_BASE_URL (and a
+            # refused host never gets here: Flask answers 400 first, see blagis.urls).
+            key = ("page", request.host, request.full_path, current_locale(), current)
             ttl = current_app.config["PAGE_CACHE_SECONDS"]
             return _replay_or_render(key, ttl, view, args, kwargs, token_ok=False)
 
@@ -371,7 +373,7 @@ def cached_private_page(*domains: str, max_age: Callable[[], int] | None = None)
                 return view(*args, **kwargs)
             user = current_user
             key = (
-                "private", request.full_path, current_locale(), current,
+                "private", request.host, request.full_path, current_locale(), current,
                 user.id, user.session_version, str(user.role), user.display_name,
                 session.get("csrf_token"),
             )  # fmt: skip

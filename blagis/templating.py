@@ -73,10 +73,14 @@ def iso_date(value: str):
 
 
 def init_app(app) -> None:
+    from blagis.urls import safe_href
+
     app.jinja_env.filters["hours"] = format_hours
     app.jinja_env.filters["isodate"] = iso_date
     app.jinja_env.globals.update(
         communes=communes, commune_name=commune_name, has_endpoint=has_endpoint
     )
+    # ``{{ url | safe_href }}``: an address typed by someone, or None unless http(s).
+    app.jinja_env.filters["safe_href"] = safe_href
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

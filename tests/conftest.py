@@ -41,6 +41,8 @@ def test_config(url: str, **extra) -> dict:
         "PAGE_CACHE_CHECK_SECONDS": 0,
         "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
         "BLAGIS_BASE_URL": "http://blagis.test",
+        # Requests for other hosts get a 400: the test client's and the test servers' are known.
+        "BLAGIS_EXTRA_HOSTS": "localhost,127.0.0.1",
         "SERVER_NAME": None,
         **extra,
     }

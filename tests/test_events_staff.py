@@ -386,6 +386,55 @@ def test_partners(app, client, staff, make_event):
     assert {"partner.create", "partner.update"} <= set(audit_actions(app))
 
 
+@pytest.mark.parametrize(
+    "website",
+    [
+        "javascript:alert(document.cookie)",
+        "JavaScript:alert(1)",
+        " javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox(1)",
+        "//evil.example/",
+        "www.example.fr",
+        "https://",
+    ],
+)
+def test_partner_website_is_http_only(app, client, staff, website):
+    from blagis.models import Partner
+
+    response = client.post("/staff/partners", data={"name": "Asso", "website": website})
+    assert response.status_code == 422
+    assert "Saisissez une adresse web commençant par https:// ou http://." in response.get_data(
+        as_text=True
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Partner)) == 0
+
+
+def test_partner_website_accepts_web_addresses_and_old_rows_never_become_links(app, client, staff):
+    from blagis.domain import DomainError
+    from blagis.events.services import save_partner
+    from blagis.models import Partner, User
+
+    for website in ("https://asso.example.fr/page?x=1", "http://asso.example.org"):
+        name = website.split("/")[2]
+        response = client.post("/staff/partners", data={"name": name, "website": website})
+        assert response.status_code == 302, website
+    # The service refuses it too (another caller than the form).
+    with app.test_request_context():
+        actor = db.session.scalar(select(User))
+        with pytest.raises(DomainError):
+            save_partner(actor, None, "Autre", "javascript:alert(1)")
+        db.session.rollback()
+        # A row saved before the check: shown as text, never as a link.
+        db.session.add(Partner(name="Ancienne", website="javascript:alert(1)"))
+        db.session.commit()
+    html = client.get("/staff/partners").get_data(as_text=True)
+    assert 'href="javascript' not in html.lower() and "javascript:alert(1)" in html
+    assert 'href="https://asso.example.fr/page?x=1"' in html
+    assert 'href="http://asso.example.org"' in html
+
+
 def test_partner_names_differing_only_by_accented_case_are_one_name(app, client, staff):
     """SQLite's lower() folds ASCII only: the same name twice was a unique-index 500."""
     assert client.post("/staff/partners", data={"name": "Éclat Ð"}).status_code == 302
@@ -624,7 +673,31 @@ def test_csv_neutralises_formulas(client, staff, make_event, add_registration):
         )
     )
     assert rows[1][0].startswith("'=") and rows[1][1] == "+33 6 12 34 56 78"
-    assert rows[2][0] == "'@SUM(A1)" and rows[2][1] == "-1+1"
+    assert rows[2][0] == "'@SUM(A1)" and rows[2][1] == "'-1+1"
+
+
+@pytest.mark.parametrize(
+    ("name", "phone", "email", "expected"),
+    [
+        # Arithmetic a spreadsheet computes: every one gets the quote, in every column.
+        ("-2+3", "-5+5", None, ["'-2+3", "'-5+5", ""]),
+        ("+1+1", "+1+1", "-1@example.org", ["'+1+1", "'+1+1", "'-1@example.org"]),
+        ("\tTab", "\r0601", None, ["'\tTab", "'\r0601", ""]),
+        ("=1", "@A1", None, ["'=1", "'@A1", ""]),
+        # Phone numbers as people write them stay readable.
+        ("Mme Ndiaye", "+33 6 12 34 56 78", None, ["Mme Ndiaye", "+33 6 12 34 56 78", ""]),
+        ("M. Petit", "06.12.34.56.78", None, ["M. Petit", "06.12.34.56.78", ""]),
+        ("M. Blanc", "+33612345678", None, ["M. Blanc", "+33612345678", ""]),
+    ],
+)
+def test_csv_quotes_arithmetic_cells(
+    client, staff, make_event, add_registration, name, phone, email, expected
+):
+    event = make_event()
+    add_registration(event, name=name, phone=phone, email=email)
+    body = client.get(f"/staff/events/{event.id}/registrations.csv").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body, newline=""), delimiter=";"))
+    assert rows[1][:3] == expected
 
 
 def test_purge_people_without_account(app, make_event, make_user, add_registration):

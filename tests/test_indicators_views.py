@@ -132,6 +132,19 @@ def test_report_csv(client, dataset, staff):
     assert "Personne" not in response.data.decode("utf-8-sig")  # figures only, no people
 
 
+def test_report_csv_quotes_arithmetic_titles(app, client, dataset, staff):
+    from blagis.models import ObjectiveNode
+
+    with app.app_context():
+        node = db.session.scalar(select(ObjectiveNode).where(ObjectiveNode.code == "1"))
+        node.title_fr = "-2+3"
+        db.session.commit()
+    body = client.get("/staff/report.csv?year=2025").data.decode("utf-8-sig")
+    rows = {row["code"]: row for row in csv.DictReader(io.StringIO(body), delimiter=";")}
+    assert rows["1"]["title"] == "'-2+3"
+    assert rows["1"]["events"] == "2"  # numbers stay numbers
+
+
 @pytest.mark.parametrize(
     "query", ["year=abc", "year=1800", "year=99999", "year=2025&commune=nowhere"]
 )
@@ -269,7 +282,7 @@ def test_api_next_link(client, dataset):
     data = client.get("/api/v1/objectives?per_page=1&year=2025").get_json()
     assert data["total"] == 4 and len(data["objectives"]) == 1
     assert data["next"].endswith("page=2&per_page=1&year=2025") or "page=2" in data["next"]
-    second = client.get(data["next"].replace("http://localhost", "")).get_json()
+    second = client.get(data["next"].removeprefix("http://blagis.test")).get_json()
     assert second["objectives"][0]["code"] == "2"
     assert second["objectives"][0]["indicators"]["events"] == 2
     last = client.get("/api/v1/objectives?per_page=1&page=4").get_json()

@@ -190,16 +190,30 @@ def test_unpublished_visible_to_author_and_staff_only(app, state, auth, make_use
     resident = make_user()
     staff_other = make_user(role="staff", commune="bagneux", scope="bagneux")
     staff = make_user(role="staff", scope="sceaux")
-    initiative_id = make_initiative(author, state=state, title="Secret en attente")
+    staff_everywhere = make_user(role="staff", commune="bagneux")
+    admin_other = make_user(role="admin", commune="bagneux", scope="bagneux")
+    initiative_id = make_initiative(
+        author, state=state, title="Secret en attente", moderation_reason="Motif de modération"
+    )
     url = f"/initiatives/{initiative_id}"
 
     anonymous = app.test_client()
     assert anonymous.get(url).status_code == 404
-    for user, expected in ((author, 200), (resident, 404), (staff, 200), (staff_other, 200)):
+    # Staff scoped to another commune see neither the page nor the moderation reason.
+    for user, expected in (
+        (author, 200),
+        (resident, 404),
+        (staff, 200),
+        (staff_everywhere, 200),
+        (admin_other, 200),
+        (staff_other, 404),
+    ):
         client = app.test_client()
         client.post("/auth/login", data={"email": user.email, "password": "correct horse battery"})
         response = client.get(url)
         assert response.status_code == expected, (user, response.status_code)
+        if expected == 404:
+            assert "Motif de modération" not in response.get_data(as_text=True)
     # Not in the public list nor in the API.
     assert "Secret en attente" not in anonymous.get("/initiatives").get_data(as_text=True)
     assert anonymous.get("/api/v1/initiatives").get_json()["total"] == 0

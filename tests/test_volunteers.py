@@ -524,6 +524,49 @@ def test_contact_reaches_only_those_who_consented(
     assert client.post(f"/staff/missions/{mission.id}/contact", data={}).status_code == 422
 
 
+def test_commune_staff_contact_only_their_communes_volunteers(
+    app, client, auth, make_user, make_volunteer, make_mission, add_signup
+):
+    mission = make_mission(commune_code="sceaux")
+    other_mission = make_mission(commune_code="bagneux", title="Mission à Bagneux")
+    here = make_volunteer("ici@example.org", commune="sceaux")
+    signed_elsewhere = make_volunteer("inscrite@example.org", commune="bagneux")
+    make_volunteer("ailleurs@example.org", commune="bagneux")
+    make_volunteer("sans-commune@example.org", commune=None)
+    add_signup(mission, signed_elsewhere)
+    auth.login_as(make_user(role="staff", commune="sceaux", scope="sceaux"))
+
+    def recipients():
+        with app.app_context():
+            return sorted(db.session.scalars(select(OutboxMessage.recipient)).all())
+
+    # "Everyone" is every consenting volunteer of the staff member's commune.
+    response = client.post(
+        f"/staff/missions/{mission.id}/contact", data={"message": "Qui est libre ?", "to": "all"}
+    )
+    assert response.status_code == 302
+    assert recipients() == [here.email]
+    # The mission's own volunteers are reached wherever they live.
+    client.post(
+        f"/staff/missions/{mission.id}/contact", data={"message": "Merci !", "to": "signed"}
+    )
+    assert recipients() == [here.email, signed_elsewhere.email]
+    # Another commune's mission: no page, no message at all.
+    for to in ("all", "signed"):
+        response = client.post(
+            f"/staff/missions/{other_mission.id}/contact", data={"message": "Bonjour", "to": to}
+        )
+        assert response.status_code == 403
+    assert recipients() == [here.email, signed_elsewhere.email]
+    with app.app_context():
+        from blagis.volunteers.services import contact
+
+        actor = db.session.scalar(select(User).where(User.scope_commune_code == "sceaux"))
+        other = db.session.get(Mission, other_mission.id)
+        with pytest.raises(PermissionError):
+            contact(actor, other, "Bonjour", everyone=True)
+
+
 def test_mission_reminders(app, make_volunteer, make_mission, add_signup):
     from blagis.volunteers.services import send_mission_reminders
 

@@ -27,6 +27,7 @@ from wtforms.validators import (
 from blagis.models import EventKind
 from blagis.text import single_line
 from blagis.timeutils import format_local, parse_local
+from blagis.urls import is_http_url
 
 
 def kind_labels() -> dict[str, str]:
@@ -251,6 +252,12 @@ class DropInForm(FlaskForm):
     )
 
 
+def http_url(form, field):
+    """Only web addresses: a ``javascript:`` or ``data:`` link must never reach a page."""
+    if field.data and not is_http_url(field.data):
+        raise ValidationError(_l("Enter a web address starting with https:// or http://."))
+
+
 class PartnerForm(FlaskForm):
     name = StringField(
         _l("Organisation name"),
@@ -262,5 +269,5 @@ class PartnerForm(FlaskForm):
     )
     website = URLField(
         _l("Website"),
-        validators=[Optional(), Length(max=300, message=_l("At most 300 characters."))],
+        validators=[Optional(), Length(max=300, message=_l("At most 300 characters.")), http_url],
     )

@@ -20,6 +20,7 @@ from icalendar import Event as VEvent
 from blagis.models import Event
 from blagis.text import multi_line, single_line
 from blagis.timeutils import PARIS
+from blagis.urls import base_url
 
 
 def _host() -> str:
@@ -27,7 +28,7 @@ def _host() -> str:
 
 
 def _vevent(event: Event, commune_names: dict[str, str]) -> VEvent:
-    base = current_app.config["BLAGIS_BASE_URL"]
+    base = base_url()
     item = VEvent()
     item.add("uid", f"event-{event.id}@{_host()}")
     item.add("dtstamp", event.updated_at)

@@ -36,7 +36,7 @@ from blagis.models import (
 )
 from blagis.objectives import services as objectives
 from blagis.timeutils import PARIS
-from blagis.urls import absolute_url
+from blagis.urls import absolute_url, is_http_url
 from blagis.volunteers import services as volunteering
 
 MAX_SEATS_LIMIT = 10
@@ -913,10 +913,15 @@ def _duplicate_partner() -> DomainError:
 
 
 def save_partner(actor: User, partner: Partner | None, name: str, website: str | None) -> Partner:
-    """Create or rename an organiser; names are unique."""
+    """Create or rename an organiser; names are unique; the website is http(s) only."""
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Enter the organisation's name."), field="name")
+    website = (website or "").strip() or None
+    if website is not None and not is_http_url(website):
+        raise DomainError(
+            _("Enter a web address starting with https:// or http://."), field="website"
+        )
     # Compared in Python: SQL lower() differs between databases (SQLite folds ASCII only), and
     # a name that SQL would not match yet the unique index refuses must not become a 500.
     # Organisers are a few dozen rows.

@@ -1,8 +1,6 @@
 """Staff pages of events: create and edit, registrations, attendance, partners."""
 
-import csv
 import io
-import re
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -11,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from blagis import csvexport
 from blagis.domain import DomainError, apply_to_form, commit_or_form_error
 from blagis.events import services
 from blagis.events.forms import (
@@ -289,7 +288,7 @@ def registrations(event_id: int):
 def registrations_csv(event_id: int):
     event = get_event_in_scope(event_id)
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
+    writer = csvexport.writer(out)
     writer.writerow(
         [_("Name"), _("Phone"), _("E-mail"), _("Seats"), _("State"), _("Present"), _("Signature")]
     )
@@ -301,9 +300,9 @@ def registrations_csv(event_id: int):
         present = {True: _("yes"), False: _("no"), None: ""}[row.attended]
         writer.writerow(
             [
-                csv_cell(services.registrant_name(row)),
-                csv_cell(phone),
-                csv_cell(email),
+                services.registrant_name(row),
+                csvexport.phone_cell(phone),
+                email,
                 row.seats,
                 _state_label(row.state.value),
                 present,
@@ -317,19 +316,6 @@ def registrations_csv(event_id: int):
         f'attachment; filename="emargement-evenement-{event.id}.csv"'
     )
     return response
-
-
-PHONE_LIKE = re.compile(r"^[+\d\s().-]+$")
-
-
-def csv_cell(value) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) but leave phone numbers like +33 as is."""
-    text = "" if value is None else str(value)
-    if text[:1] in ("=", "@", "\t", "\r") or (
-        text[:1] in ("+", "-") and not PHONE_LIKE.match(text)
-    ):
-        return "'" + text
-    return text
 
 
 def _state_label(state: str) -> str:

@@ -35,6 +35,7 @@ from blagis.permissions import login_required
 from blagis.ratelimits import limit
 from blagis.templating import communes
 from blagis.timeutils import PARIS
+from blagis.urls import absolute_url
 
 bp = Blueprint("events", __name__)
 api_bp = Blueprint("events_api", __name__)
@@ -263,7 +264,6 @@ def cancel(event_id: int):
 
 def event_json(event: Event, counts: services.Counts) -> dict:
     """Public data of an event: no personal data."""
-    base = request.host_url.rstrip("/")
     return {
         "id": event.id,
         "title": event.title,
@@ -281,8 +281,8 @@ def event_json(event: Event, counts: services.Counts) -> dict:
         "cancelled": event.cancelled,
         "registration_open": event.registration_open(),
         "objectives": [n.code for n in event.objectives],
-        "url": base + url_for("events.detail", event_id=event.id),
-        "ics": base + url_for("events.detail_ics", event_id=event.id),
+        "url": absolute_url("events.detail", event_id=event.id),
+        "ics": absolute_url("events.detail_ics", event_id=event.id),
     }
 
 
@@ -312,11 +312,10 @@ def api_events():
     counts = services.counts_for(e.id for e in events)
     next_url = None
     if len(rows) > per_page:
-        next_url = url_for(
+        next_url = absolute_url(
             "events_api.api_events",
             cursor=services.cursor_after(events[-1], filters["past"], page + 1),
             per_page=per_page,
-            _external=True,
             **_filter_args(filters),
         )
     return cached_json(

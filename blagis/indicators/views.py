@@ -1,6 +1,5 @@
 """The annual report for staff (/staff/report, /staff/report.csv) and the targets form."""
 
-import csv
 import io
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -9,8 +8,8 @@ from flask_login import current_user
 from markupsafe import Markup
 from wtforms.fields.choices import SelectChoice
 
+from blagis import csvexport
 from blagis.domain import DomainError, commit_or_form_error
-from blagis.events.staff import csv_cell
 from blagis.i18n import current_locale
 from blagis.indicators import services
 from blagis.indicators.forms import TargetForm
@@ -112,7 +111,7 @@ def report_csv():
     figures = services.for_year(year, commune)
     targets = services.targets_by_code(year, commune)
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
+    writer = csvexport.writer(out)
     statuses = [s.value for s in services.PublicStatus]
     writer.writerow(
         ["code", "level", "title", "year", "commune", "active", *CSV_KEYS]
@@ -128,7 +127,7 @@ def report_csv():
             [
                 node.code,
                 node.level.value,
-                csv_cell(node.title(locale)),
+                node.title(locale),
                 year,
                 commune or "",
                 "yes" if f.active else "no",

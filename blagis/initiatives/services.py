@@ -113,12 +113,15 @@ def _check_commune(code: str | None) -> str:
 
 
 def can_see(initiative: Initiative, user) -> bool:
-    """Published ones are public; the others only for their author and staff."""
+    """Published ones are public; the others only for their author and the staff who may
+    moderate them (those of its commune, or of every commune: ``can_act_in``)."""
     if initiative.state == ModerationState.PUBLISHED:
         return True
     if user is None or not user.is_authenticated:
         return False
-    return user.is_staff or (initiative.author_id is not None and initiative.author_id == user.id)
+    if initiative.author_id is not None and initiative.author_id == user.id:
+        return True
+    return user.can_act_in(initiative.commune_code)
 
 
 def get_for_page(initiative_id: int) -> Initiative | None:

@@ -37,6 +37,7 @@ from blagis.pagecache import cached_page
 from blagis.permissions import login_required, require_commune_scope, staff_required
 from blagis.ratelimits import limit
 from blagis.templating import commune_choices, commune_name
+from blagis.urls import absolute_url
 
 bp = Blueprint("initiatives", __name__)
 staff_bp = Blueprint("initiatives_staff", __name__)
@@ -79,7 +80,8 @@ def _user():
 
 
 def get_visible_or_404(initiative_id: int) -> Initiative:
-    """Load for its page; a non-published one is a 404 for all but its author and staff."""
+    """Load for its page; a non-published one is a 404 for all but its author and the staff
+    who may act in its commune."""
     initiative = services.get_for_page(initiative_id)
     if initiative is None or not services.can_see(initiative, current_user):
         abort(404)
@@ -382,7 +384,7 @@ def initiative_json(initiative: Initiative) -> dict:
     """Public fields only: no author name, no e-mail, nothing personal."""
     return {
         "id": initiative.id,
-        "url": url_for("initiatives.show", id=initiative.id, _external=True),
+        "url": absolute_url("initiatives.show", id=initiative.id),
         "title": initiative.title,
         "summary": initiative.summary,
         "body": initiative.body,
@@ -430,12 +432,8 @@ def api_index():
     total = services.count_published(filters)
 
     def link(**position) -> str:
-        return url_for(
-            "initiatives_api.api_index",
-            **filters.as_args(),
-            **position,
-            per_page=per_page,
-            _external=True,
+        return absolute_url(
+            "initiatives_api.api_index", **filters.as_args(), **position, per_page=per_page
         )
 
     next_url = None

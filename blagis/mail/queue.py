@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from blagis.extensions import db
 from blagis.models import MailCategory, OutboxMessage, Registration, utcnow
+from blagis.urls import base_url
 
 # Non-essential categories and the User attribute that says whether the person wants them.
 NON_ESSENTIAL = {
@@ -97,7 +98,7 @@ def render_message(template: str, context: dict, *, locale: str, unsubscribe_url
         layout = {
             "subject": subject,
             "locale": locale,
-            "base_url": current_app.config["BLAGIS_BASE_URL"],
+            "base_url": base_url(),
             "unsubscribe_url": unsubscribe_url,
         }
         body_text = current_app.jinja_env.get_template("mail/_layout.txt").render(layout, body=text)
@@ -140,7 +141,7 @@ def queue_mail(
             return None
     locale = locale if locale in current_app.config["BLAGIS_LOCALES"] else "fr"
     context = dict(context or {})
-    context.setdefault("base_url", current_app.config["BLAGIS_BASE_URL"])
+    context.setdefault("base_url", base_url())
     unsubscribe_url = None
     if (
         subscriber is not None

@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload
 from blagis.extensions import db
 from blagis.mail.queue import preference
 from blagis.models import MailCategory, OutboxMessage, OutboxStatus, Registration, User
+from blagis.urls import base_url
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,7 @@ def make_token(subscriber: User | Registration, category: str) -> str:
 
 
 def unsubscribe_url(subscriber: User | Registration, category: str, locale: str) -> str:
-    base = current_app.config["BLAGIS_BASE_URL"]
-    return f"{base}/unsubscribe/{make_token(subscriber, category)}?lang={locale}"
+    return f"{base_url()}/unsubscribe/{make_token(subscriber, category)}?lang={locale}"
 
 
 def _load(kind: _Kind, row_id: int):

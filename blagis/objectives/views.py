@@ -1,4 +1,4 @@
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from blagis import sections
@@ -8,6 +8,7 @@ from blagis.indicators import services as indicators
 from blagis.indicators.charts import bar_chart
 from blagis.objectives import services
 from blagis.pagecache import cached_page
+from blagis.urls import absolute_url
 
 bp = Blueprint("objectives", __name__)
 api_bp = Blueprint("objectives_api", __name__)
@@ -139,7 +140,7 @@ def api_objectives():
             "per_page": per_page,
             "total": len(roots),
             "next": (
-                url_for("objectives_api.api_objectives", page=page + 1, _external=True, **args)
+                absolute_url("objectives_api.api_objectives", page=page + 1, **args)
                 if has_next
                 else None
             ),

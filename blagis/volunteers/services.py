@@ -573,7 +573,13 @@ def set_attendance(actor: User, mission: Mission, user_id: int, present: bool) -
 
 def contact(actor: User, mission: Mission, message: str, *, everyone: bool) -> int:
     """Write to the mission's volunteers, or (``everyone``) to every volunteer, only those who
-    agreed to be contacted; goes through the outbox as ``mission_call`` mail."""
+    agreed to be contacted; goes through the outbox as ``mission_call`` mail.
+
+    Staff limited to one commune act only on its missions, and their ``everyone`` is the
+    volunteers who live in it: they never write to another commune's volunteers.
+    """
+    if not actor.can_act_in(mission.commune_code):
+        raise PermissionError("mission outside the staff member's commune")
     message = (message or "").strip()
     if not message:
         raise DomainError(_("Write a message."), field="message")
@@ -590,6 +596,8 @@ def contact(actor: User, mission: Mission, message: str, *, everyone: bool) -> i
             MissionSignup.mission_id == mission.id,
             MissionSignup.state == SignupState.CONFIRMED,
         )
+    elif actor.scope_commune_code is not None and not actor.is_admin:
+        query = query.where(User.commune_code == actor.scope_commune_code)
     sent = 0
     now = utcnow()
     for user in db.session.scalars(query):
