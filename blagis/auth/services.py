@@ -195,6 +195,9 @@ def confirm_email(token: str) -> User | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("uid"), int):
         return None
+    # A GET that writes: the SQLite write lock first, as every write path takes it (a
+    # deferred transaction that read cannot always become the writer: "database is locked").
+    dbtuning.begin_write(db.session)
     user = db.session.get(User, data["uid"])
     if user is None or user.email != data.get("e"):
         return None
