@@ -366,3 +366,45 @@ def test_password_is_checked_without_the_sqlite_write_lock(app, client, make_use
     with app.app_context():
         account = db.session.get(User, user.id)
         assert account.failed_logins == 1 and account.last_login_at is not None
+
+
+# --- password reset: no timing oracle (issue 15, item 7) -----------------------------------
+
+
+def test_password_reset_does_the_same_work_for_an_unknown_address(
+    app, client, make_user, count_queries, monkeypatch
+):
+    """The same statements and the same rendering whether the account exists or not (the
+    timing itself is measured by bench/reset_timing.py, not here); only the known account's
+    message stays in the outbox."""
+    from blagis.auth import services
+    from blagis.mail import queue as mail_queue
+
+    make_user("known@example.org")
+    rendered = []
+    render = mail_queue.render_message
+    sign = services.make_reset_token
+
+    def spy_render(template, context, **kwargs):
+        rendered.append((template, context["user"].email))
+        return render(template, context, **kwargs)
+
+    monkeypatch.setattr(mail_queue, "render_message", spy_render)
+    monkeypatch.setattr(
+        services, "make_reset_token", lambda user: rendered.append(("token",)) or sign(user)
+    )
+    statements = {}
+    for email in ("known@example.org", "unknown@example.org"):
+        with count_queries() as counted:
+            assert client.post("/auth/reset", data={"email": email}).status_code == 302
+        statements[email] = [" ".join(s.split()) for s in counted.statements]
+    assert statements["known@example.org"] == statements["unknown@example.org"]
+    assert any(s.startswith("INSERT INTO outbox_messages") for s in statements["known@example.org"])
+    assert rendered == [
+        ("token",),
+        ("password_reset", "known@example.org"),
+        ("token",),
+        ("password_reset", "unknown@example.org"),
+    ]
+    with app.app_context():
+        assert db.session.scalars(select(OutboxMessage.recipient)).all() == ["known@example.org"]

@@ -223,6 +223,38 @@ def make_reset_token(user: User) -> str:
     return _reset_serializer().dumps({"uid": user.id, "h": user.password_hash[-16:]})
 
 
+def request_password_reset(email: str, locale: str) -> User | None:
+    """Queue the reset link for the account of ``email``; returns it, or None when none.
+
+    The same work is done either way, so that the answer's timing does not tell whether an
+    account exists (a reviewer measured 13.5 against 10.1 ms): an unknown address gets a
+    stand-in account (never stored) whose token and message are made and queued exactly as a
+    real one, in a savepoint; the savepoint is released for an account and rolled back
+    otherwise, so only that last statement differs and no row is left for the unknown address.
+    ``bench/reset_timing.py`` measures both paths.
+    """
+    user = find_user_by_email(email)
+    target = user or User(
+        id=0, email=normalise_email(email), display_name="", password_hash=dummy_hash()
+    )
+    savepoint = db.session.begin_nested()
+    queue_mail(
+        target.email,
+        "password_reset",
+        locale=target.locale or locale,
+        context={
+            "user": target,
+            "reset_url": absolute_url("auth.reset_password", token=make_reset_token(target)),
+            "minutes": current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+        },
+    )
+    if user is None:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return user
+
+
 def user_from_reset_token(token: str) -> User | None:
     """The account a valid, unexpired, unused token belongs to, else None."""
     max_age = current_app.config["PASSWORD_RESET_MAX_AGE"]

@@ -2,7 +2,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -19,11 +18,9 @@ from blagis.auth.services import LoginOutcome
 from blagis.domain import commit_or_form_error
 from blagis.extensions import db
 from blagis.i18n import LANG_SESSION_KEY, current_locale
-from blagis.mail import queue_mail
 from blagis.models import User, utcnow
 from blagis.ratelimits import limit
 from blagis.templating import commune_choices
-from blagis.urls import absolute_url
 
 bp = Blueprint("auth", __name__)
 
@@ -162,20 +159,8 @@ def reset_request():
     form = ResetRequestForm()
     status = 200
     if form.validate_on_submit():
-        user = services.find_user_by_email(form.email.data)
-        if user is not None:
-            token = services.make_reset_token(user)
-            queue_mail(
-                user.email,
-                "password_reset",
-                locale=user.locale or current_locale(),
-                context={
-                    "user": user,
-                    "reset_url": absolute_url("auth.reset_password", token=token),
-                    "minutes": current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
-                },
-            )
-            db.session.commit()
+        services.request_password_reset(form.email.data, current_locale())
+        db.session.commit()
         # Same answer whether or not the account exists.
         flash(
             _(
