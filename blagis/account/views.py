@@ -1,14 +1,15 @@
 import json
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from blagis import privacy, sections
 from blagis.account.forms import DeleteAccountForm
+from blagis.auth import forget_login
+from blagis.auth import services as auth_services
 from blagis.auth.passwords import verify_password
 from blagis.extensions import db
-from blagis.i18n import LANG_SESSION_KEY
 from blagis.models import Role, User
 from blagis.permissions import login_required
 
@@ -21,6 +22,17 @@ def index():
     user = current_user._get_current_object()
     blocks = sections.render_data(sections.ACCOUNT, user)
     return render_template("account/index.html", user=user, blocks=blocks)
+
+
+@bp.route("/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every session of the account: this browser, other devices, any copied cookie."""
+    auth_services.end_all_sessions(current_user._get_current_object())
+    db.session.commit()
+    forget_login()
+    flash(_("You are logged out on every device."), "info")
+    return redirect(url_for("main.index"))
 
 
 @bp.route("/export", methods=["POST"])
@@ -66,11 +78,7 @@ def delete():
         else:
             privacy.delete_account(user, user)
             db.session.commit()
-            lang = session.get(LANG_SESSION_KEY)
-            logout_user()
-            session.clear()
-            if lang:
-                session[LANG_SESSION_KEY] = lang
+            forget_login()
             flash(_("Your account has been deleted."), "success")
             return redirect(url_for("main.index"))
     elif request.method == "POST":

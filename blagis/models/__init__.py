@@ -27,7 +27,7 @@ from blagis.models.initiative import (
 from blagis.models.objective import NodeLevel, ObjectiveNode
 from blagis.models.outbox import MailCategory, OutboxMessage, OutboxStatus
 from blagis.models.territory import Commune
-from blagis.models.user import Role, User
+from blagis.models.user import Role, User, UserSession
 from blagis.models.volunteer import (
     DAYPARTS,
     SKILLS,
@@ -69,6 +69,7 @@ __all__ = [
     "Target",
     "TimestampMixin",
     "User",
+    "UserSession",
     "UTCDateTime",
     "utcnow",
     "DAYPARTS",
