@@ -212,7 +212,7 @@ def generate(app, scale: int, seed: int = 2026) -> dict:
             commune = rng.choices(communes, cweights)[0]
             yield (
                 i, email, name, pw_hash, role, commune, scope, rng.choice(("fr", "fr", "en")),
-                1, True, True, created, 0, created, created,
+                True, True, created, created, created,
             )  # fmt: skip
 
     w.write(
@@ -226,11 +226,9 @@ def generate(app, scale: int, seed: int = 2026) -> dict:
             "commune_code",
             "scope_commune_code",
             "locale",
-            "session_version",
             "notify_reminders",
             "notify_missions",
             "email_confirmed_at",
-            "failed_logins",
             "created_at",
             "updated_at",
         ],  # fmt: skip

@@ -1,6 +1,7 @@
 """Configuration: defaults, then the environment, then the mapping given to ``create_app``."""
 
 import os
+from datetime import timedelta
 
 ENV_KEYS = (
     "SECRET_KEY",
@@ -29,6 +30,8 @@ ENV_KEYS = (
     "PAGE_CACHE_SECONDS",
     "FIGURES_MAX_AGE",
     "PAGE_CACHE_CHECK_SECONDS",
+    "PERMANENT_SESSION_LIFETIME",
+    "STAFF_SESSION_LIFETIME",
 )
 
 
@@ -91,11 +94,10 @@ def load_config(app, overrides: dict | None = None) -> None:
         BLAGIS_LOCALES=("fr", "en"),
         PASSWORD_RESET_MAX_AGE=3600,
         EMAIL_CONFIRM_MAX_AGE=7 * 24 * 3600,
-        # Per-account log-in throttling (see blagis/auth/services.py).
-        LOGIN_MAX_FAILURES=5,
-        LOGIN_FAILURE_WINDOW=15 * 60,
-        LOGIN_LOCK_SECONDS=60,
-        LOGIN_LOCK_MAX=3600,
+        # A session ends this long after its log-in (seconds), or sooner at log-out; staff
+        # sessions, which open everyone's personal data, end after STAFF_SESSION_LIFETIME.
+        PERMANENT_SESSION_LIFETIME=14 * 24 * 3600,
+        STAFF_SESSION_LIFETIME=12 * 3600,
         # Keys in a shared Redis are prefixed so several sites (or test runs) never mix.
         RATELIMIT_KEY_PREFIX="blagis",
         WTF_CSRF_TIME_LIMIT=None,
@@ -142,6 +144,11 @@ def load_config(app, overrides: dict | None = None) -> None:
     app.config["FIGURES_MAX_AGE"] = max(0, int(app.config["FIGURES_MAX_AGE"]))
     app.config["PAGE_CACHE_CHECK_SECONDS"] = max(0.0, float(app.config["PAGE_CACHE_CHECK_SECONDS"]))
     app.config["BLAGIS_TRUSTED_PROXIES"] = max(0, int(app.config["BLAGIS_TRUSTED_PROXIES"]))
+    for key in ("PERMANENT_SESSION_LIFETIME", "STAFF_SESSION_LIFETIME"):
+        value = app.config[key]
+        if not isinstance(value, timedelta):
+            value = timedelta(seconds=max(60, int(value)))
+        app.config[key] = value
     relaxed = app.config["BLAGIS_ENV"] in {"development", "testing"} or app.config.get("TESTING")
     base_url = (app.config["BLAGIS_BASE_URL"] or "").rstrip("/")
     # Without an address, development links follow the host the browser used (blagis.urls);

@@ -34,6 +34,7 @@ from flask import current_app, g, request, session
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
+from blagis.auth import SESSION_KEY
 from blagis.extensions import db
 from blagis.models.generation import DOMAINS, ContentGeneration
 
@@ -46,6 +47,7 @@ TABLE_DOMAINS: dict[str, frozenset[str]] = {
     "content_generations": frozenset(),
     "outbox_messages": frozenset(),
     "audit_entries": frozenset(),
+    "user_sessions": frozenset(),
     "volunteer_profiles": frozenset(),
     "events": frozenset({"events"}),
     "event_series": frozenset({"events"}),
@@ -372,9 +374,11 @@ def cached_private_page(*domains: str, max_age: Callable[[], int] | None = None)
             if current is None:
                 return view(*args, **kwargs)
             user = current_user
+            # The session's own key: the loader has just found its row (an ended session never
+            # gets this far), and no other session, even of the same account, shares the copy.
             key = (
                 "private", request.host, request.full_path, current_locale(), current,
-                user.id, user.session_version, str(user.role), user.display_name,
+                user.id, session.get(SESSION_KEY), str(user.role), user.display_name,
                 session.get("csrf_token"),
             )  # fmt: skip
             return _replay_or_render(key, ttl, view, args, kwargs, token_ok=True)

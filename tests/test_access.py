@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from blagis.extensions import db
-from blagis.models import ObjectiveNode, Role, User, utcnow
+from blagis.models import ObjectiveNode, Role, User, UserSession, utcnow
 from tests.conftest import PASSWORD
 
 PUBLIC = "public"  # everyone, anonymous included
@@ -57,6 +57,8 @@ class Access:
     by_method: dict = field(default_factory=dict)
     #: the status a logged-in visitor gets when refused (403; 404 for routes that hide it)
     denied: int = 403
+    #: the route ends the visitor's session (log-out): the walker gives it back afterwards
+    ends_session: bool = False
 
     def level_for(self, method: str) -> str:
         return self.by_method.get(method, self.level)
@@ -70,7 +72,7 @@ ACCESS: dict[str, Access] = {
     "main.accessibility": Access(PUBLIC),
     "main.healthz": Access(PUBLIC),
     "auth.login": Access(PUBLIC),
-    "auth.logout": Access(PUBLIC),
+    "auth.logout": Access(PUBLIC, ends_session=True),
     "auth.register": Access(PUBLIC),
     "auth.check_mailbox": Access(PUBLIC),
     "auth.confirm": Access(PUBLIC, params={"token": "confirm_token"}),
@@ -78,6 +80,7 @@ ACCESS: dict[str, Access] = {
     "auth.reset_request": Access(PUBLIC),
     "auth.reset_password": Access(PUBLIC, params={"token": "reset_token"}),
     "account.index": Access(LOGIN),
+    "account.logout_everywhere": Access(LOGIN, ends_session=True),
     "account.export": Access(LOGIN),
     "account.delete": Access(LOGIN),
     "account.edit": Access(LOGIN),
@@ -312,9 +315,29 @@ def _is_login_redirect(response) -> bool:
     return response.status_code == 302 and "/auth/login" in response.headers.get("Location", "")
 
 
+def _live_sessions(app) -> list[dict]:
+    with app.app_context():
+        rows = db.session.execute(select(UserSession.__table__)).mappings().all()
+        db.session.remove()
+    return [dict(row) for row in rows]
+
+
+def _give_sessions_back(app, sessions: list[dict]) -> None:
+    """Put back the session rows a log-out deleted, so the visitors' cookies work again."""
+    table = UserSession.__table__
+    with app.app_context():
+        live = set(db.session.scalars(select(table.c.id)))
+        missing = [row for row in sessions if row["id"] not in live]
+        if missing:
+            db.session.execute(table.insert(), missing)
+            db.session.commit()
+        db.session.remove()
+
+
 def walk(app, table: dict, cookies: dict, ids: dict) -> list[str]:
     """Every rule of ``app`` in ``table``, every method, every visitor: what went wrong."""
     failures = []
+    sessions = _live_sessions(app)
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         access = table.get(rule.endpoint)
         if access is None:
@@ -328,6 +351,8 @@ def walk(app, table: dict, cookies: dict, ids: dict) -> list[str]:
                     client.set_cookie("session", cookies[visitor])
                 response = client.open(url, method=method, data=access.data)
                 response.close()  # static files are streamed from an open file
+                if access.ends_session:
+                    _give_sessions_back(app, sessions)
                 status = response.status_code
                 level = access.level_for(method)
                 allowed = visitor in ALLOWED[level]

@@ -2,16 +2,16 @@ import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from blagis import privacy, sections
 from blagis.account.forms import AccountEditForm, ChangePasswordForm, DeleteAccountForm
 from blagis.account.services import update_profile
+from blagis.auth import SESSION_KEY, forget_login
 from blagis.auth import services as auth_services
 from blagis.auth.passwords import verify_password
 from blagis.domain import commit_or_form_error
 from blagis.extensions import db
-from blagis.i18n import LANG_SESSION_KEY
 from blagis.models import Role, User
 from blagis.permissions import login_required
 from blagis.ratelimits import limit
@@ -64,6 +64,17 @@ def edit():
     return render_template("account/edit.html", form=form, user=user), status
 
 
+@bp.route("/logout-everywhere", methods=["POST"])
+@login_required
+def logout_everywhere():
+    """End every session of the account: this browser, other devices, any copied cookie."""
+    auth_services.end_all_sessions(current_user._get_current_object())
+    db.session.commit()
+    forget_login()
+    flash(_("You are logged out on every device."), "info")
+    return redirect(url_for("main.index"))
+
+
 @bp.route("/export", methods=["POST"])
 @login_required
 def export():
@@ -92,12 +103,12 @@ def password():
         if commit_or_form_error(
             form,
             lambda: auth_services.change_password(
-                user, form.current_password.data, form.password.data
+                user,
+                form.current_password.data,
+                form.password.data,
+                keep_session=session.get(SESSION_KEY),
             ),
         ):
-            # The session carries the account's session version, which the change bumped:
-            # log this session in again so that only the others end.
-            login_user(user)
             flash(
                 _("Your password has been changed. Your other sessions are logged out."),
                 "success",
@@ -136,11 +147,7 @@ def delete():
         else:
             privacy.delete_account(user, user)
             db.session.commit()
-            lang = session.get(LANG_SESSION_KEY)
-            logout_user()
-            session.clear()
-            if lang:
-                session[LANG_SESSION_KEY] = lang
+            forget_login()
             flash(_("Your account has been deleted."), "success")
             return redirect(url_for("main.index"))
     elif request.method == "POST":

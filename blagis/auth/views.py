@@ -2,7 +2,6 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -11,19 +10,17 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
-from blagis.auth import services
+from blagis.auth import SESSION_KEY, forget_login, remember_login, services
 from blagis.auth.forms import LoginForm, RegisterForm, ResetPasswordForm, ResetRequestForm
 from blagis.auth.services import LoginOutcome
 from blagis.domain import commit_or_form_error
 from blagis.extensions import db
-from blagis.i18n import LANG_SESSION_KEY, current_locale
-from blagis.mail import queue_mail
+from blagis.i18n import current_locale
 from blagis.models import User, utcnow
-from blagis.ratelimits import limit
+from blagis.ratelimits import count_failure, limit
 from blagis.templating import commune_choices
-from blagis.urls import absolute_url
 
 bp = Blueprint("auth", __name__)
 
@@ -41,15 +38,6 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
-
-
-def _start_session(user) -> None:
-    """Rotate the session at log-in (no fixation) but keep the chosen language."""
-    lang = session.get(LANG_SESSION_KEY)
-    session.clear()
-    if lang:
-        session[LANG_SESSION_KEY] = lang
-    login_user(user)
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -113,17 +101,24 @@ def resend_confirmation():
     return redirect(url_for("auth.login"))
 
 
+def _login_email() -> str:
+    """The account a log-in names, for the failures limit (whether or not it exists)."""
+    return services.normalise_email(request.form.get("email", ""))[:254]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limit("RATELIMIT_LOGIN")
+@limit("RATELIMIT_LOGIN_FAILURES", per=_login_email, failures_only=True)
 def login():
     form = LoginForm()
     status = 200
     unconfirmed = False
     if form.validate_on_submit():
         attempt = services.check_login(form.email.data, form.password.data)
+        key = services.open_session(attempt.user) if attempt.outcome == LoginOutcome.OK else None
         db.session.commit()
         if attempt.outcome == LoginOutcome.OK:
-            _start_session(attempt.user)
+            remember_login(attempt.user, key)
             flash(_("You are logged in."), "success")
             return redirect(safe_next(request.args.get("next")) or url_for("account.index"))
         status = 422
@@ -134,10 +129,11 @@ def login():
                 _("Please confirm your e-mail address first, with the link we sent you.")
             )
         else:
+            count_failure()
             form.form_errors.append(
                 _(
-                    "Wrong e-mail address or password. After several failed attempts, log-in "
-                    "to an account is paused for a few minutes."
+                    "Wrong e-mail address or password. After several failed attempts from "
+                    "your connection, log-in to this account is paused for a few minutes."
                 )
             )
     elif request.method == "POST":
@@ -147,11 +143,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    lang = session.get(LANG_SESSION_KEY)
-    logout_user()
-    session.clear()
-    if lang:
-        session[LANG_SESSION_KEY] = lang
+    # The row goes: a copy of this cookie, kept anywhere, opens nothing any more.
+    services.end_session(session.get(SESSION_KEY))
+    db.session.commit()
+    forget_login()
     flash(_("You are logged out."), "info")
     return redirect(url_for("main.index"))
 
@@ -162,20 +157,8 @@ def reset_request():
     form = ResetRequestForm()
     status = 200
     if form.validate_on_submit():
-        user = services.find_user_by_email(form.email.data)
-        if user is not None:
-            token = services.make_reset_token(user)
-            queue_mail(
-                user.email,
-                "password_reset",
-                locale=user.locale or current_locale(),
-                context={
-                    "user": user,
-                    "reset_url": absolute_url("auth.reset_password", token=token),
-                    "minutes": current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
-                },
-            )
-            db.session.commit()
+        services.request_password_reset(form.email.data, current_locale())
+        db.session.commit()
         # Same answer whether or not the account exists.
         flash(
             _(

@@ -28,7 +28,7 @@ from blagis.models.initiative import (
 from blagis.models.objective import NodeLevel, ObjectiveNode
 from blagis.models.outbox import Channel, MailCategory, OutboxMessage, OutboxStatus
 from blagis.models.territory import Commune, Desk
-from blagis.models.user import Role, User
+from blagis.models.user import Role, User, UserSession
 from blagis.models.volunteer import (
     DAYPARTS,
     SKILLS,
@@ -75,6 +75,7 @@ __all__ = [
     "Target",
     "TimestampMixin",
     "User",
+    "UserSession",
     "UTCDateTime",
     "utcnow",
     "DAYPARTS",

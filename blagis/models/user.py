@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
 
-from blagis.models.base import Base, TimestampMixin, UTCDateTime, enum_type
+from blagis.models.base import Base, TimestampMixin, UTCDateTime, enum_type, utcnow
 
 
 class Role(StrEnum):
@@ -41,8 +41,6 @@ class User(UserMixin, TimestampMixin, Base):
         sa.ForeignKey("communes.code"), nullable=True
     )
     locale: Mapped[str | None] = mapped_column(sa.String(5), nullable=True)
-    # Bumped on password change: every session that carries the old value is logged out.
-    session_version: Mapped[int] = mapped_column(default=1, nullable=False)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Non-essential mail the person may turn off (link in each such mail, or /account).
     notify_reminders: Mapped[bool] = mapped_column(default=True, nullable=False)
@@ -52,13 +50,10 @@ class User(UserMixin, TimestampMixin, Base):
     sms_ok: Mapped[bool] = mapped_column(default=False, server_default=sa.false(), nullable=False)
     # None until the owner follows the link of the welcome e-mail; unconfirmed cannot log in.
     email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    # Log-in throttling per account (the per-address limit is Flask-Limiter's).
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0", nullable=False)
-    last_failed_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        # The session cookie also carries the key of its ``UserSession`` (blagis.auth).
+        return str(self.id)
 
     def has_role(self, role: Role | str) -> bool:
         return self.role.at_least(Role(role))
@@ -81,3 +76,24 @@ class User(UserMixin, TimestampMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"
+
+
+class UserSession(Base):
+    """One log-in. The session cookie carries a random key whose digest is this row's id.
+
+    Deleting the row (log-out, "log out everywhere", a password change) ends every copy of
+    that cookie at once, on every instance; the cookie stays a signed cookie holding no data.
+    """
+
+    __tablename__ = "user_sessions"
+
+    # SHA-256 of the key in the cookie: a copy of the table alone opens no session.
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=False
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True, nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.user_id} until {self.expires_at:%Y-%m-%d %H:%M}>"

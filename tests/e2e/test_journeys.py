@@ -118,8 +118,8 @@ def test_wrong_password_is_told_next_to_the_form(open_page):
     alert = page.get_by_role("alert")
     wrong = tr(
         "fr",
-        "Wrong e-mail address or password. After several failed attempts, log-in "
-        "to an account is paused for a few minutes.",
+        "Wrong e-mail address or password. After several failed attempts from "
+        "your connection, log-in to this account is paused for a few minutes.",
     )
     assert wrong in alert.inner_text()
     assert tr("fr", "The form has errors") in alert.inner_text()
