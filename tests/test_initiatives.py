@@ -81,7 +81,9 @@ def mails(app, template=None) -> list[OutboxMessage]:
 
 def audits(app, action) -> list[AuditEntry]:
     with app.app_context():
-        return db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)).all()
+        return db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+        ).all()
 
 
 # --- proposing and editing ------------------------------------------------------------------
