@@ -23,6 +23,7 @@ run: setup
 	$(BIN)/flask --app blagis db upgrade
 	$(BIN)/flask --app blagis load-contract
 	$(BIN)/flask --app blagis demo --if-empty
+	$(BIN)/flask --app blagis refresh-figures
 	$(BIN)/flask --app blagis run --host 127.0.0.1 --port 5000
 
 # (b) set up and run the whole test suite (PostgreSQL too when TEST_DATABASE_URL is set).

@@ -14,7 +14,7 @@ from blagis.models.event import (
     event_objectives,
 )
 from blagis.models.generation import ContentGeneration
-from blagis.models.indicator import Target
+from blagis.models.indicator import FigureValue, FigureYear, Target
 from blagis.models.initiative import (
     Initiative,
     InitiativeObjective,
@@ -44,6 +44,8 @@ __all__ = [
     "Event",
     "EventKind",
     "EventSeries",
+    "FigureValue",
+    "FigureYear",
     "Partner",
     "Registration",
     "RegistrationState",
