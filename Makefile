@@ -29,6 +29,7 @@ run: setup
 	$(BIN)/flask --app blagis db upgrade
 	$(BIN)/flask --app blagis load-contract
 	BLAGIS_BASE_URL=$(BASE_URL) $(BIN)/flask --app blagis demo --if-empty
+	BLAGIS_BASE_URL=$(BASE_URL) $(BIN)/flask --app blagis refresh-figures
 	@echo "Blagis: $(BASE_URL)  -  mail sent by the site: $(BASE_URL)/dev/mail"
 	BLAGIS_BASE_URL=$(BASE_URL) $(BIN)/flask --app blagis send-mail --loop --interval 2 & \
 	worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

@@ -105,6 +105,11 @@ def demo_command(if_empty):
         click.echo("the database already has content: demo skipped")
         return
     db.session.commit()
+    # The demo's activity in the stored figures at once (not at the first cron run).
+    from blagis.indicators.services import refresh_figures
+
+    refresh_figures()
+    db.session.commit()
     for key, count in created.items():
         click.echo(f"{key}: {count}")
     if current_app.config["BLAGIS_ENV"] == "development" or current_app.debug:
@@ -130,6 +135,7 @@ def purge_command(dry_run):
 
 def init_app(app) -> None:
     from blagis.events.cli import send_reminders_command
+    from blagis.indicators.cli import refresh_figures_command
     from blagis.mail.cli import send_mail_command
 
     for command in (
@@ -139,5 +145,6 @@ def init_app(app) -> None:
         send_mail_command,
         send_reminders_command,
         purge_command,
+        refresh_figures_command,
     ):
         app.cli.add_command(command)

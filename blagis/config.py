@@ -28,7 +28,6 @@ ENV_KEYS = (
     "BLAGIS_ACCESSIBILITY_CONTACT",
     "BLAGIS_TRUSTED_PROXIES",
     "PAGE_CACHE_SECONDS",
-    "FIGURES_MAX_AGE",
     "PAGE_CACHE_CHECK_SECONDS",
     "PERMANENT_SESSION_LIFETIME",
     "STAFF_SESSION_LIFETIME",
@@ -112,9 +111,6 @@ def load_config(app, overrides: dict | None = None) -> None:
         # A worker reads the change counters at most this often (seconds, 0: every request):
         # another worker's or instance's change shows on kept pages after at most this delay.
         PAGE_CACHE_CHECK_SECONDS=1.0,
-        # Yearly figures (indicators, the report) may lag this long behind the activity they
-        # count; a change to the contract or the targets shows at once. 0: always exact.
-        FIGURES_MAX_AGE=60,
         PAGE_CACHE_MAX_ENTRIES=2000,
         PAGE_CACHE_MAX_BYTES=64 * 1024 * 1024,
     )
@@ -141,7 +137,6 @@ def load_config(app, overrides: dict | None = None) -> None:
     app.config["MAIL_MAX_ATTEMPTS"] = max(1, int(app.config["MAIL_MAX_ATTEMPTS"]))
     app.config["BLAGIS_RETENTION_MONTHS"] = int(app.config["BLAGIS_RETENTION_MONTHS"])
     app.config["PAGE_CACHE_SECONDS"] = max(0, int(app.config["PAGE_CACHE_SECONDS"]))
-    app.config["FIGURES_MAX_AGE"] = max(0, int(app.config["FIGURES_MAX_AGE"]))
     app.config["PAGE_CACHE_CHECK_SECONDS"] = max(0.0, float(app.config["PAGE_CACHE_CHECK_SECONDS"]))
     app.config["BLAGIS_TRUSTED_PROXIES"] = max(0, int(app.config["BLAGIS_TRUSTED_PROXIES"]))
     for key in ("PERMANENT_SESSION_LIFETIME", "STAFF_SESSION_LIFETIME"):

@@ -17,10 +17,9 @@ is kept in the worker's memory and served again to the next anonymous visitor, a
 
 Logged-in visitors get a fresh page (it shows their own state), except where a view keeps each
 session its own copy (``cached_private_page``: the staff report). ``memoize`` keeps
-computed values under the same rule, for every visitor. The yearly figures are the exception:
-at the territory's size they cost half a second and every registration would drop them, so they
-follow the contract (tree, targets, links) at once and the activity after at most
-``FIGURES_MAX_AGE`` seconds, as Decidim's metrics follow theirs after a day.
+computed values under the same rule, for every visitor. The yearly figures are not kept here:
+they are stored in the database by the ``refresh-figures`` cron command
+(``blagis.indicators.services``), and a refresh that changes them moves the ``contract`` counter.
 """
 
 import threading
@@ -63,6 +62,9 @@ TABLE_DOMAINS: dict[str, frozenset[str]] = {
     "initiative_objectives": frozenset({"initiatives", "contract"}),
     "objective_nodes": ALL,
     "indicator_targets": frozenset({"contract"}),
+    # The stored yearly figures: pages showing them follow the contract's counter.
+    "indicator_figures": frozenset({"contract"}),
+    "indicator_figure_years": frozenset(),
 }
 # Columns of users that public pages show (authors' names, answers signed by role); log-in
 # bookkeeping and preferences change nothing anyone else sees.

@@ -10,6 +10,9 @@ The dataset (tests/factories_indicators.py), Paris times:
 - E4 2025, cancelled: never counted. E5 2025-05-05, Sceaux, axis 2; u3 present, u2 waitlisted.
 - I1 published 2025, accepted (answered 2025), Sceaux, 1.1.1 + 1.4.1; I2 published 2025, new,
   Bagneux, 1.1; I3 pending; I4 published 2024, done, answered 2025-01-15, Sceaux, 2.1.
+
+The figures are read as the pages read them: stored by the refresh (the cron's), whose result
+is checked against the live computation for every year and commune.
 """
 
 from datetime import UTC, datetime
@@ -20,14 +23,23 @@ import sqlalchemy as sa
 from blagis.extensions import db
 from blagis.indicators import services
 from blagis.indicators.services import Figures
+from blagis.models import (
+    ContentGeneration,
+    FigureValue,
+    FigureYear,
+    Mission,
+    MissionSignup,
+    Registration,
+)
 from tests.factories_indicators import build_dataset, paris
 
 
 @pytest.fixture
-def dataset(app):
+def dataset(app, refresh_figures):
     with app.app_context():
         made = build_dataset()
         db.session.remove()
+    refresh_figures()
     return made
 
 
@@ -94,33 +106,37 @@ def test_history_year_by_year(app, dataset):
     assert [f.events for _, f in rows] == [0, 2, 1]
 
 
-def test_volunteer_missions_and_hours_from_attended_signups(app, dataset):
+def add_missions(dataset) -> None:
+    """Missions of E1 and E2 (one cancelled, one without event) and their sign-ups."""
+
+    def mission(event_id, start, end, commune, cancelled=False):
+        m = Mission(
+            event_id=event_id,
+            title="Accueil",
+            starts_at=start,
+            ends_at=end,
+            needed=3,
+            commune_code=commune,
+            cancelled=cancelled,
+        )
+        db.session.add(m)
+        db.session.flush()
+        return m
+
+    m1 = mission(dataset["e1"], paris(2025, 3, 10, 9), paris(2025, 3, 10, 12), "sceaux")
+    m2 = mission(dataset["e2"], paris(2025, 12, 31, 20), paris(2025, 12, 31, 22), "bagneux")
+    m3 = mission(dataset["e1"], paris(2025, 3, 11, 9), paris(2025, 3, 11, 12), "sceaux", True)
+    mission(None, paris(2025, 4, 1, 9), paris(2025, 4, 1, 12), "sceaux")
+    for m, attended in ((m1, True), (m1, True), (m1, False), (m2, True), (m3, True)):
+        db.session.add(MissionSignup(mission_id=m.id, state="confirmed", attended=attended))
+    db.session.commit()
+
+
+def test_volunteer_missions_and_hours_from_attended_signups(app, dataset, refresh_figures):
     """Real Mission/MissionSignup rows: hours only from attended sign-ups, each mission once."""
-    from blagis.models import Mission, MissionSignup
-
     with app.app_context():
-
-        def mission(event_id, start, end, commune, cancelled=False):
-            m = Mission(
-                event_id=event_id,
-                title="Accueil",
-                starts_at=start,
-                ends_at=end,
-                needed=3,
-                commune_code=commune,
-                cancelled=cancelled,
-            )
-            db.session.add(m)
-            db.session.flush()
-            return m
-
-        m1 = mission(dataset["e1"], paris(2025, 3, 10, 9), paris(2025, 3, 10, 12), "sceaux")
-        m2 = mission(dataset["e2"], paris(2025, 12, 31, 20), paris(2025, 12, 31, 22), "bagneux")
-        m3 = mission(dataset["e1"], paris(2025, 3, 11, 9), paris(2025, 3, 11, 12), "sceaux", True)
-        mission(None, paris(2025, 4, 1, 9), paris(2025, 4, 1, 12), "sceaux")
-        for m, attended in ((m1, True), (m1, True), (m1, False), (m2, True), (m3, True)):
-            db.session.add(MissionSignup(mission_id=m.id, state="confirmed", attended=attended))
-        db.session.commit()
+        add_missions(dataset)
+    refresh_figures()
     f2025 = figures(app, 2025)
     assert (f2025["1"].missions, f2025["1"].volunteer_hours) == (2, 8.0)
     assert (f2025["1.1.1"].missions, f2025["1.1.1"].volunteer_hours) == (1, 6.0)
@@ -222,9 +238,116 @@ def test_demo_spans_two_years(app, runner):
     assert result.exit_code == 0, result.output
     with app.app_context():
         this_year = services.current_year()
-        data = services.compute([this_year - 1, this_year])
+        # The demo stores its figures: the site shows them before the first cron run.
+        assert {this_year - 1, this_year} <= set(db.session.scalars(sa.select(FigureYear.year)))
+        data = services.read([this_year - 1, this_year])
         for year in (this_year - 1, this_year):
             assert data[year]["4"].events > 0 and data[year]["4"].participants > 0
             assert data[year]["4"].attendance_rate is not None
         assert data[this_year - 1]["3"].answered + data[this_year]["3"].answered >= 1
         assert services.targets_for([this_year])[(this_year, "4.7")]["events"] == 12
+
+
+# --- the stored figures (refresh-figures) -------------------------------------------------------
+
+
+def stored_rows(app) -> dict:
+    with app.app_context():
+        rows = db.session.scalars(sa.select(FigureValue)).all()
+        return {
+            (r.year, r.commune_code, r.node_code, r.indicator, r.breakdown): r.value for r in rows
+        }
+
+
+def test_stored_figures_equal_the_live_computation(app, dataset, refresh_figures):
+    """Every year and commune (and the territory) read from the table as computed live."""
+    with app.app_context():
+        add_missions(dataset)
+    refresh_figures()
+    with app.app_context():
+        communes = [None, *db.session.scalars(sa.text("SELECT code FROM communes"))]
+        for commune in communes:
+            live = services.live([2024, 2025, 2026], commune)
+            assert services.read([2024, 2025, 2026], commune) == live, commune
+            assert services.history("1.1", commune, until=2026) == [
+                (y, live[y].get("1.1", Figures())) for y in (2024, 2025, 2026)
+            ]
+        # u1 went to E1 (Sceaux) and E2 (Bagneux): once for the territory, once in each.
+        assert services.for_year(2025)["1"].participants == 4
+        assert services.for_year(2025, "sceaux")["1"].participants == 3
+        assert services.for_year(2025, "bagneux")["1"].participants == 2
+        assert services.for_year(2025)["1"].missions == 2
+        assert services.for_year(2025, "sceaux")["1"].volunteer_hours == 6.0
+        assert services.for_year(2024)["2"].by_status == {"done": 1}
+
+
+def test_a_year_never_refreshed_is_computed_live_and_not_stored(app):
+    with app.app_context():
+        build_dataset()
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(FigureYear)) == 0
+        f = services.for_year(2025)  # no row: computed, not zeros
+        assert (f["1"].events, f["1"].participants) == (2, 4)
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(FigureValue)) == 0
+        db.session.remove()
+
+
+def test_stored_figures_lag_until_the_next_refresh(app, dataset, refresh_figures):
+    assert figures(app, 2025)["1.4.1"].registrations == 3
+    with app.app_context():
+        db.session.add(Registration(event_id=dataset["e1"], name="Sans compte", seats=2,
+                                    state="confirmed"))  # fmt: skip
+        db.session.commit()
+    assert figures(app, 2025)["1.4.1"].registrations == 3  # stored: until the next refresh
+    done = refresh_figures([2025])
+    assert done.years == [2025] and done.updated > 0
+    f = figures(app, 2025)["1.4.1"]
+    assert (f.registrations, f.seats, f.without_account) == (4, 6, 2)
+    # An activity unlinked from its objectives: its nodes' rows go at the next refresh.
+    with app.app_context():
+        db.session.execute(sa.text("DELETE FROM event_objectives WHERE event_id = :e"),
+                           {"e": dataset["e1"]})  # fmt: skip
+        db.session.commit()
+    assert refresh_figures().deleted > 0
+    f = figures(app, 2025)["1.4.1"]  # I1 is still linked to it
+    assert (f.events, f.registrations, f.initiatives) == (0, 0, 1)
+
+
+def test_refresh_is_idempotent(app, dataset, refresh_figures):
+    """A second refresh with nothing new writes no figure and moves no page-cache counter."""
+    rows = stored_rows(app)
+    assert rows and any(key[1] == "sceaux" for key in rows)  # the communes' figures too
+    counters = sa.select(ContentGeneration.name, ContentGeneration.value)
+    with app.app_context():
+        before = dict(db.session.execute(counters).all())
+        db.session.remove()
+    again = refresh_figures()
+    with app.app_context():
+        default = list(range(services.FIRST_YEAR, services.current_year() + 2))
+    assert again.changed == 0 and again.years == default
+    assert stored_rows(app) == rows
+    with app.app_context():
+        assert dict(db.session.execute(counters).all()) == before
+
+
+def test_refresh_figures_command(app, runner):
+    with app.app_context():
+        build_dataset()
+        db.session.commit()
+        db.session.remove()
+    result = runner.invoke(args=["refresh-figures", "--year", "2025", "--year", "2026"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("figures of 2025, 2026: ") and " rows added, 0 changed" in (
+        result.output
+    )
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(FigureYear.year))) == {2025, 2026}
+        db.session.remove()
+    result = runner.invoke(args=["refresh-figures"])
+    assert result.exit_code == 0, result.output
+    assert "0 rows added, 0 changed, 0 removed" not in result.output  # 2024 was new
+    result = runner.invoke(args=["refresh-figures"])
+    with app.app_context():
+        years = ", ".join(map(str, range(services.FIRST_YEAR, services.current_year() + 2)))
+    assert f"figures of {years}: 0 rows added, 0 changed, 0 removed" in result.output
+    assert runner.invoke(args=["refresh-figures", "--year", "1800"]).exit_code == 2

@@ -281,8 +281,7 @@ def test_another_instance_sees_the_change(app, database, make_event):
     assert "Atelier couture" in one.get("/events").get_data(as_text=True)
 
 
-def test_report_figures_follow_targets(app, client, auth, make_user, monkeypatch):
-    monkeypatch.setitem(app.config, "FIGURES_MAX_AGE", 60)
+def test_report_figures_follow_targets(app, client, auth, make_user):
     staff = make_user(role="admin", scope=None)
     auth.login_as(staff)
     year = 2026
@@ -329,41 +328,42 @@ def test_public_user_columns_move_every_counter(app, make_user, column):
     assert all(after[name] == start[name] + 1 for name in pagecache.DOMAINS)
 
 
-def test_figures_follow_the_contract_at_once_and_the_activity_within_max_age(
-    app, make_event, make_user, add_registration, monkeypatch
+def test_kept_pages_show_the_figures_of_each_refresh(
+    app, client, make_event, make_user, add_registration, refresh_figures
 ):
-    from blagis.indicators import services
-
-    monkeypatch.setitem(app.config, "FIGURES_MAX_AGE", 60)
-    year = services.current_year()
+    """The stored figures change only with a refresh; a refresh that changes them moves the
+    contract's counter, so a kept page shows them at once, and one that changes nothing keeps
+    the pages."""
     event = make_event(capacity=None)
+    with app.app_context():
+        from blagis.indicators.services import PARIS
 
-    def participants(code: str) -> int:
-        with app.test_request_context("/"):
-            figures = services.for_year(year).get(code)
-            db.session.remove()
-        return figures.participants if figures else 0
+        year = event.starts_at.astimezone(PARIS).year
+        node = db.session.scalar(sa.select(ObjectiveNode).where(ObjectiveNode.code == "1.1"))
+        db.session.execute(
+            sa.insert(event_objectives).values(event_id=event.id, objective_id=node.id)
+        )
+        db.session.commit()
+        db.session.remove()
+    refresh_figures()
+    url = f"/api/v1/objectives?year={year}"
 
-    def link(code: str) -> None:
-        with app.app_context():
-            node = db.session.scalar(sa.select(ObjectiveNode).where(ObjectiveNode.code == code))
-            db.session.execute(sa.delete(event_objectives))
-            db.session.execute(
-                sa.insert(event_objectives).values(event_id=event.id, objective_id=node.id)
-            )
-            db.session.commit()
-            db.session.remove()
+    def participants() -> int:
+        data = client.get(url).get_json()
+        axis = next(o for o in data["objectives"] if o["code"] == "1")
+        return next(c for c in axis["children"] if c["code"] == "1.1")["indicators"]["participants"]
 
-    user = make_user()
-    link("1.1")
-    assert participants("1.1") == 0
-    add_registration(event, user)
-    assert participants("1.1") == 0  # new activity: the kept figures may lag…
-    now = pagecache.time.monotonic()
-    monkeypatch.setattr(pagecache.time, "monotonic", lambda: now + 61)
-    assert participants("1.1") == 1  # …at most FIGURES_MAX_AGE seconds
-    link("2.1")
-    assert participants("2.1") == 1 and participants("1.1") == 0  # a link change: at once
+    assert participants() == 0
+    assert queries_of(app, client, url)[0] <= 1  # kept
+    add_registration(event, make_user())
+    assert participants() == 0  # the stored figures: until the next refresh
+    start = counters(app)
+    assert refresh_figures().changed > 0
+    assert counters(app)["contract"] == start["contract"] + 1
+    assert participants() == 1
+    assert refresh_figures().changed == 0  # nothing new: no counter moves, the page stays kept
+    assert counters(app)["contract"] == start["contract"] + 1
+    assert queries_of(app, client, url)[0] <= 1
 
 
 def test_concurrent_misses_compute_once(app, monkeypatch):
@@ -393,10 +393,10 @@ def test_concurrent_misses_compute_once(app, monkeypatch):
 # --- a staff member's own copy of the report ----------------------------------------------------
 
 
-@pytest.fixture
-def kept_reports(app, monkeypatch):
-    """Production's lag for the figures (tests otherwise recompute them on every request)."""
-    monkeypatch.setitem(app.config, "FIGURES_MAX_AGE", 60)
+def kept_report(client, path: str = "/staff/report") -> None:
+    """Ask twice: the first answer puts the form's token in the session, so is not kept."""
+    client.get(path)
+    client.get(path)
 
 
 def update_user(app, user_id: int, **values) -> None:
@@ -406,12 +406,10 @@ def update_user(app, user_id: int, **values) -> None:
         db.session.remove()
 
 
-def test_a_staff_members_report_is_kept_for_their_session(
-    app, client, auth, make_user, kept_reports
-):
+def test_a_staff_members_report_is_kept_for_their_session(app, client, auth, make_user):
     staff = make_user(role="staff", scope=None, name="Camille Staff")
     auth.login_as(staff)
-    client.get("/staff/report")
+    kept_report(client)
     n, page = queries_of(app, client, "/staff/report")
     assert n <= 2  # the account (checked on every request) and the counters
     assert "Camille Staff" in page
@@ -419,12 +417,12 @@ def test_a_staff_members_report_is_kept_for_their_session(
     other_client = app.test_client()
     other = make_user(role="staff", scope=None, name="Dominique Staff")
     conftest.AuthActions(other_client).login_as(other)
-    other_client.get("/staff/report")
+    kept_report(other_client)
     _, theirs = queries_of(app, other_client, "/staff/report")
     assert "Dominique Staff" in theirs and "Camille Staff" not in theirs
 
 
-def test_the_account_is_still_checked_on_every_request(app, client, auth, make_user, kept_reports):
+def test_the_account_is_still_checked_on_every_request(app, client, auth, make_user):
     staff = make_user(role="staff", scope=None, name="Camille Staff")
     auth.login_as(staff)
     client.get("/staff/report")
@@ -444,30 +442,43 @@ def test_the_account_is_still_checked_on_every_request(app, client, auth, make_u
     assert client.get("/staff/report").status_code == 302
 
 
-def test_a_kept_report_ages_like_the_figures(
-    app, client, auth, make_user, kept_reports, monkeypatch
+def test_a_kept_report_ages_and_follows_the_figures(
+    app, client, auth, make_user, make_event, add_registration, refresh_figures, monkeypatch
 ):
     staff = make_user(role="staff", scope=None)
     auth.login_as(staff)
-    client.get("/staff/report")
+    kept_report(client)
     assert queries_of(app, client, "/staff/report")[0] <= 2
     now = pagecache.time.monotonic()
     monkeypatch.setattr(pagecache.time, "monotonic", lambda: now + 31)
     assert queries_of(app, client, "/staff/report")[0] > 2
-    monkeypatch.setitem(app.config, "FIGURES_MAX_AGE", 0)  # figures never kept: nor the page
-    client.get("/staff/report")
+    assert queries_of(app, client, "/staff/report")[0] <= 2
+    refresh_figures()  # nothing new: the copy stays
+    assert queries_of(app, client, "/staff/report")[0] <= 2
+    event = make_event(capacity=None)
+    with app.app_context():
+        node = db.session.scalar(sa.select(ObjectiveNode).where(ObjectiveNode.code == "1"))
+        db.session.execute(
+            sa.insert(event_objectives).values(event_id=event.id, objective_id=node.id)
+        )
+        db.session.commit()
+        db.session.remove()
+    add_registration(event, make_user())
+    client.get("/staff/report")  # the new link moved the contract's counter: rendered again
+    assert queries_of(app, client, "/staff/report")[0] <= 2  # the activity alone: kept
+    assert refresh_figures().changed > 0  # new figures: the copy is dropped
     assert queries_of(app, client, "/staff/report")[0] > 2
 
 
 def test_the_form_token_of_a_kept_report_is_valid(database, make_user):
     """The copy is the session's own: the target form it holds can still be sent."""
-    other = create_app(conftest.test_config(database, WTF_CSRF_ENABLED=True, FIGURES_MAX_AGE=60))
+    other = create_app(conftest.test_config(database, WTF_CSRF_ENABLED=True))
     staff = make_user(role="staff", scope=None)
     client = other.test_client()
     token = csrf_token_from(client.get("/auth/login").get_data(as_text=True))
     client.post("/auth/login", data={"email": staff.email, "password": PASSWORD,
                                      "csrf_token": token})  # fmt: skip
-    client.get("/staff/report?year=2026")
+    kept_report(client, "/staff/report?year=2026")
     n, page = queries_of(other, client, "/staff/report?year=2026")
     assert n <= 2
     response = client.post(

@@ -5,13 +5,16 @@ the linked node (codes are hierarchical: "1", "1.4", "1.4.2"), the (ancestor, th
 are made DISTINCT, then grouped by ancestor: an event linked to two objectives of the same
 axis counts once for the axis. Years are Paris calendar years (``timeutils.year_bounds``); a
 CASE on the year boundaries buckets rows by year, so several years cost no more queries.
+
+Pages do not run those queries: ``refresh_figures`` (the ``refresh-figures`` cron command)
+stores their results in ``indicator_figures``, and pages read a year's figures there in one
+query (``read``). A year never refreshed (a fresh install) is computed live instead.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -20,6 +23,8 @@ from blagis.domain import DomainError
 from blagis.extensions import db
 from blagis.models import (
     Event,
+    FigureValue,
+    FigureYear,
     Initiative,
     InitiativeObjective,
     InitiativeStatusChange,
@@ -32,7 +37,6 @@ from blagis.models import (
     event_objectives,
     utcnow,
 )
-from blagis.pagecache import memoize
 from blagis.timeutils import PARIS, year_bounds
 
 FIRST_YEAR = 2024  # the platform's first year: charts start here
@@ -134,8 +138,8 @@ def _span(years: list[int]) -> tuple[datetime, datetime]:
     return year_bounds(years[0])[0], year_bounds(years[-1])[1]
 
 
-def _event_pairs(years, commune, roots):
-    """DISTINCT (root, event, year) of the events held (not cancelled) in the years."""
+def _event_pairs(years, commune, roots, by_commune=False):
+    """DISTINCT (root, event, year[, commune]) of the events held (not cancelled) in the years."""
     anc = _ancestry()
     eo = event_objectives
     start, end = _span(years)
@@ -144,6 +148,7 @@ def _event_pairs(years, commune, roots):
             anc.c.root,
             eo.c.event_id,
             _year_of(Event.starts_at, years).label("year"),
+            *([Event.commune_code.label("commune")] if by_commune else []),
         )
         .distinct()
         .select_from(eo)
@@ -158,8 +163,8 @@ def _event_pairs(years, commune, roots):
     return query.subquery("event_pairs")
 
 
-def _initiative_pairs(years, commune, roots, when_column, extra_join=None):
-    """DISTINCT (root, initiative, status, year) of published initiatives, by ``when_column``."""
+def _initiative_pairs(years, commune, roots, when_column, extra_join=None, by_commune=False):
+    """DISTINCT (root, initiative, status, year[, commune]) of published initiatives."""
     anc = _ancestry()
     io = InitiativeObjective.__table__
     start, end = _span(years)
@@ -169,6 +174,7 @@ def _initiative_pairs(years, commune, roots, when_column, extra_join=None):
             Initiative.id.label("initiative_id"),
             Initiative.status,
             _year_of(when_column, years).label("year"),
+            *([Initiative.commune_code.label("commune")] if by_commune else []),
         )
         .distinct()
         .select_from(io)
@@ -187,8 +193,8 @@ def _initiative_pairs(years, commune, roots, when_column, extra_join=None):
     return query.subquery("initiative_pairs")
 
 
-def volunteer_figures(years, commune=None, roots=None) -> dict[tuple[str, int], tuple[int, float]]:
-    """{(root, year): (missions, hours)} — zeros (an empty dict) until the volunteer tables exist.
+def volunteer_figures(years, commune=None, roots=None, by_commune=False) -> dict[tuple, tuple]:
+    """{(root, year[, commune]): (missions, hours)} — empty until the volunteer tables exist.
 
     The volunteers domain adds ``missions`` (event_id nullable FK, starts_at, ends_at,
     commune_code, cancelled) and ``mission_signups`` (mission_id, user_id, state, attended).
@@ -200,7 +206,9 @@ def volunteer_figures(years, commune=None, roots=None) -> dict[tuple[str, int], 
     tables = db.metadata.tables
     if "missions" not in tables or "mission_signups" not in tables:
         return {}
-    return _volunteer_query(tables["missions"], tables["mission_signups"], years, commune, roots)
+    return _volunteer_query(
+        tables["missions"], tables["mission_signups"], years, commune, roots, by_commune
+    )
 
 
 def _hours(starts, ends):
@@ -209,7 +217,7 @@ def _hours(starts, ends):
     return func.extract("epoch", ends - starts) / 3600.0
 
 
-def _volunteer_query(missions, signups, years, commune, roots) -> dict:
+def _volunteer_query(missions, signups, years, commune, roots, by_commune=False) -> dict:
     anc = _ancestry()
     eo = event_objectives
     start, end = _span(years)
@@ -218,6 +226,7 @@ def _volunteer_query(missions, signups, years, commune, roots) -> dict:
             anc.c.root,
             missions.c.id.label("mission_id"),
             _year_of(missions.c.starts_at, years).label("year"),
+            *([missions.c.commune_code.label("commune")] if by_commune else []),
         )
         .distinct()
         .select_from(missions)
@@ -235,10 +244,10 @@ def _volunteer_query(missions, signups, years, commune, roots) -> dict:
         pairs = pairs.where(anc.c.root.in_(roots))
     pairs = pairs.subquery("mission_pairs")
     hours = _hours(missions.c.starts_at, missions.c.ends_at)
+    group = _group(pairs, by_commune)
     rows = db.session.execute(
         select(
-            pairs.c.root,
-            pairs.c.year,
+            *group,
             func.count(sa.distinct(pairs.c.mission_id)),
             func.coalesce(func.sum(hours).filter(signups.c.id.is_not(None)), 0),
         )
@@ -248,61 +257,71 @@ def _volunteer_query(missions, signups, years, commune, roots) -> dict:
             signups,
             sa.and_(signups.c.mission_id == pairs.c.mission_id, signups.c.attended.is_(True)),
         )
-        .group_by(pairs.c.root, pairs.c.year)
+        .group_by(*group)
     )
-    return {(root, int(year)): (int(n), round(float(h), 1)) for root, year, n, h in rows}
+    return {
+        (root, int(year), *rest): (int(n), round(float(h), 1)) for root, year, *rest, n, h in rows
+    }
+
+
+def _group(pairs, by_commune: bool) -> list:
+    """The GROUP BY columns of a pairs subquery: root and year, and the commune when asked."""
+    return [pairs.c.root, pairs.c.year, *([pairs.c.commune] if by_commune else [])]
 
 
 # --- the computation ----------------------------------------------------------------------------
 
 
-def max_age() -> int:
-    """How long yearly figures may lag behind the activity they count (seconds)."""
-    return current_app.config["FIGURES_MAX_AGE"]
+def _contiguous(years: list[int] | int) -> list[int]:
+    """Every year from the first to the last asked (the year CASE needs contiguous years)."""
+    years = [years] if isinstance(years, int) else sorted(years)
+    return list(range(years[0], years[-1] + 1))
 
 
-def compute(
+def live(
     years: list[int] | int, commune: str | None = None, roots: list[str] | None = None
 ) -> dict[int, dict[str, Figures]]:
-    """``{year: {code: Figures}}`` for every node (or only ``roots``) — five queries in all.
+    """``{year: {code: Figures}}`` computed now for every node (or only ``roots``): five queries.
 
-    Kept in memory (``blagis.pagecache``): the tree page, node pages and the report ask for the
-    same figures again and again, and at the territory's size they cost half a second. A change
-    to the contract (tree, links to objectives) drops them at once; new activity shows after at
-    most FIGURES_MAX_AGE seconds. The result is shared: callers read it and never change it.
+    What ``read`` falls back to for a year never refreshed; ``refresh_figures`` stores the same.
     """
-    years = [years] if isinstance(years, int) else sorted(years)
-    years = list(range(years[0], years[-1] + 1))
-    key = ("indicators", tuple(years), commune, tuple(roots) if roots is not None else None)
-    return memoize(("contract",), key, lambda: _compute(years, commune, roots), max_age=max_age())
-
-
-def _compute(years: list[int], commune: str | None, roots: list[str] | None):
+    years = _contiguous(years)
     result: dict[int, dict[str, Figures]] = {y: {} for y in years}
+    for (year, _commune, root), f in _compute(years, commune, roots).items():
+        result[year][root] = f
+    return result
 
-    def figures(root: str, year) -> Figures:
-        return result[int(year)].setdefault(root, Figures())
 
-    events = _event_pairs(years, commune, roots)
-    for root, year, n, drop_ins in db.session.execute(
-        select(
-            events.c.root,
-            events.c.year,
-            func.count(),
-            func.coalesce(func.sum(Event.drop_in_count), 0),
-        )
+def _compute(
+    years: list[int], commune: str | None, roots: list[str] | None, by_commune: bool = False
+) -> dict[tuple[int, str, str], Figures]:
+    """``{(year, commune, root): Figures}`` in five queries.
+
+    ``commune`` is ``""`` (the whole territory, or the one commune filtered on) unless
+    ``by_commune``: the same queries then also group by the activity's own commune, which gives
+    every commune's figures at once (what filtering on each commune in turn would give).
+    """
+    result: dict[tuple[int, str, str], Figures] = {}
+
+    def figures(root: str, year, *rest) -> Figures:
+        key = (int(year), rest[0] if by_commune else (commune or ""), root)
+        return result.setdefault(key, Figures())
+
+    events = _event_pairs(years, commune, roots, by_commune)
+    group = _group(events, by_commune)
+    for *key, n, drop_ins in db.session.execute(
+        select(*group, func.count(), func.coalesce(func.sum(Event.drop_in_count), 0))
         .select_from(events)
         .join(Event, Event.id == events.c.event_id)
-        .group_by(events.c.root, events.c.year)
+        .group_by(*group)
     ):
-        f = figures(root, year)
+        f = figures(*key)
         f.events, f.drop_ins = int(n), int(drop_ins)
 
     r = Registration
-    for row in db.session.execute(
+    for *key, count, seats, accounts, anonymous, attended, marked in db.session.execute(
         select(
-            events.c.root,
-            events.c.year,
+            *group,
             func.count(r.id),
             func.coalesce(func.sum(r.seats), 0),
             func.count(sa.distinct(r.user_id)),
@@ -313,22 +332,22 @@ def _compute(years: list[int], commune: str | None, roots: list[str] | None):
         .select_from(events)
         .join(r, r.event_id == events.c.event_id)
         .where(r.state == RegistrationState.CONFIRMED)
-        .group_by(events.c.root, events.c.year)
+        .group_by(*group)
     ):
-        root, year, count, seats, accounts, anonymous, attended, marked = row
-        f = figures(root, year)
+        f = figures(*key)
         f.registrations, f.seats = int(count), int(seats)
         # People without an account cannot be matched across events: each counts once.
         f.participants, f.without_account = int(accounts) + int(anonymous), int(anonymous)
         f.attended_seats, f.marked_seats = int(attended), int(marked)
 
-    linked = _initiative_pairs(years, commune, roots, Initiative.published_at)
-    for root, year, status, n in db.session.execute(
-        select(linked.c.root, linked.c.year, linked.c.status, func.count()).group_by(
-            linked.c.root, linked.c.year, linked.c.status
-        )
+    linked = _initiative_pairs(
+        years, commune, roots, Initiative.published_at, by_commune=by_commune
+    )
+    group = _group(linked, by_commune)
+    for *key, status, n in db.session.execute(
+        select(*group, linked.c.status, func.count()).group_by(*group, linked.c.status)
     ):
-        f = figures(root, year)
+        f = figures(*key)
         f.by_status[PublicStatus(status).value] = int(n)
         f.initiatives += int(n)
 
@@ -341,29 +360,183 @@ def _compute(years: list[int], commune: str | None, roots: list[str] | None):
             InitiativeStatusChange,
             InitiativeStatusChange.initiative_id == Initiative.id,
         ),
+        by_commune=by_commune,
     )
-    for root, year, n in db.session.execute(
-        select(
-            answered.c.root, answered.c.year, func.count(sa.distinct(answered.c.initiative_id))
-        ).group_by(answered.c.root, answered.c.year)
+    group = _group(answered, by_commune)
+    for *key, n in db.session.execute(
+        select(*group, func.count(sa.distinct(answered.c.initiative_id))).group_by(*group)
     ):
-        figures(root, year).answered = int(n)
+        figures(*key).answered = int(n)
 
-    for (root, year), (n, hours) in volunteer_figures(years, commune, roots).items():
-        f = figures(root, year)
+    for key, (n, hours) in volunteer_figures(years, commune, roots, by_commune).items():
+        f = figures(*key)
         f.missions, f.volunteer_hours = n, hours
     return result
 
 
+# --- the stored figures -------------------------------------------------------------------------
+
+# Figures' counters, one row each in indicator_figures (``by_status`` is the "initiatives" row's
+# breakdown "status:<status>"; the attendance rate is derived from two of them when read).
+STORED = tuple(f.name for f in fields(Figures) if f.name != "by_status")
+TERRITORY = ""  # indicator_figures.commune_code of the whole territory's figures
+# Names the refresh among PostgreSQL's advisory locks (any constant the app uses nowhere else).
+REFRESH_LOCK = 16_2024_0001
+
+
+def _rows_of(f: Figures):
+    """(indicator, breakdown, value) of what ``f`` holds: the non-zero counters (``events``
+    always, so that a node with activity has a row whatever its counters) and each status."""
+    for name in STORED:
+        value = getattr(f, name)
+        if value or name == "events":
+            yield name, "", value
+    for status, n in sorted(f.by_status.items()):
+        if n:
+            yield "initiatives", f"status:{status}", n
+
+
+def _put(f: Figures, indicator: str, breakdown: str, value: float) -> None:
+    """Set what one stored row says; rows a newer release may add (other keys) are ignored."""
+    if breakdown:
+        kind, _, category = breakdown.partition(":")
+        if indicator == "initiatives" and kind == "status":
+            f.by_status[category] = int(value)
+    elif indicator == "volunteer_hours":
+        f.volunteer_hours = float(value)
+    elif indicator in STORED:
+        setattr(f, indicator, int(value))
+
+
+def read(
+    years: list[int] | int, commune: str | None = None, roots: list[str] | None = None
+) -> dict[int, dict[str, Figures]]:
+    """``{year: {code: Figures}}`` of every node (or only ``roots``), from the stored figures.
+
+    One query whatever the data. A year the refresh has never stored (a fresh install, before
+    the first ``refresh-figures``; a year far from the activity's) is computed live instead
+    (five more queries), so a page never shows zeros that are not true. The stored figures lag
+    the activity by at most the cron's interval plus one refresh (docs/indicators.md).
+    """
+    years = _contiguous(years)
+    on = [FigureValue.year == FigureYear.year, FigureValue.commune_code == (commune or TERRITORY)]
+    if roots is not None:
+        on.append(FigureValue.node_code.in_(roots))
+    rows = db.session.execute(
+        select(
+            FigureYear.year,
+            FigureValue.node_code,
+            FigureValue.indicator,
+            FigureValue.breakdown,
+            FigureValue.value,
+        )
+        .select_from(FigureYear)
+        .outerjoin(FigureValue, sa.and_(*on))
+        .where(FigureYear.year.in_(years))
+    )
+    result: dict[int, dict[str, Figures]] = {y: {} for y in years}
+    stored = set()
+    for year, code, indicator, breakdown, value in rows:
+        stored.add(year)
+        if code is not None:
+            _put(result[year].setdefault(code, Figures()), indicator, breakdown, value)
+    missing = [y for y in years if y not in stored]
+    if missing:
+        computed = live(missing, commune, roots)
+        result.update({y: computed[y] for y in missing})
+    return result
+
+
 def for_year(year: int, commune: str | None = None) -> dict[str, Figures]:
-    return compute([year], commune)[year]
+    return read([year], commune)[year]
 
 
 def history(code: str, commune: str | None = None, until: int | None = None) -> list:
     """[(year, Figures)] of one node from FIRST_YEAR to ``until`` (default: this year)."""
     until = max(until or current_year(), FIRST_YEAR)
-    data = compute(list(range(FIRST_YEAR, until + 1)), commune, roots=[code])
+    data = read(list(range(FIRST_YEAR, until + 1)), commune, roots=[code])
     return [(year, data[year].get(code, Figures())) for year in sorted(data)]
+
+
+@dataclass
+class Refreshed:
+    """What ``refresh_figures`` did: the years recomputed and the rows written."""
+
+    years: list[int]
+    inserted: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+    @property
+    def changed(self) -> int:
+        return self.inserted + self.updated + self.deleted
+
+
+def refresh_years() -> list[int]:
+    """The years a refresh recomputes by default: FIRST_YEAR to next year (activities are
+    planned ahead), and any other year already stored (so that it never goes stale)."""
+    stored = db.session.scalars(select(FigureYear.year))
+    return sorted(set(range(FIRST_YEAR, current_year() + 2)) | set(stored))
+
+
+def refresh_figures(years: list[int] | None = None) -> Refreshed:
+    """Recompute the figures of ``years`` (default ``refresh_years()``) and store them.
+
+    Ten aggregate queries whatever the data (the five of ``live`` for the territory, the same
+    five grouped by commune), then the stored rows of those years are read and only what
+    differs is written (deleted, updated, inserted: a refresh that finds nothing new writes
+    nothing but the years' timestamps, and pages kept while their figures are unchanged stay
+    kept). Flushes, never commits: the caller commits once, so readers see the old figures or
+    the new ones, never a mix. Concurrent refreshes take turns: an advisory lock on PostgreSQL
+    (taken after the computing, held only while writing); on SQLite the command's transaction
+    holds the write lock from its start (``blagis.dbtuning``).
+    """
+    years = sorted(set(years)) if years else refresh_years()
+    span, wanted = _contiguous(years), set(years)
+    new: dict[tuple, float] = {}
+    for by_commune in (False, True):
+        for (year, commune, code), f in _compute(span, None, None, by_commune).items():
+            if year in wanted and (commune or not by_commune):
+                for indicator, breakdown, value in _rows_of(f):
+                    new[(year, commune, code, indicator, breakdown)] = value
+
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(REFRESH_LOCK)))
+    t = FigureValue.__table__
+    key_columns = (t.c.year, t.c.commune_code, t.c.node_code, t.c.indicator, t.c.breakdown)
+    names = [c.name for c in key_columns]
+    old = {
+        tuple(row[:5]): row[5]
+        for row in db.session.execute(select(*key_columns, t.c.value).where(t.c.year.in_(years)))
+    }
+    done = Refreshed(years=years)
+    by_key = sa.and_(*(c == sa.bindparam(f"k_{c.name}") for c in key_columns))
+
+    def params(key, **extra) -> dict:
+        return {f"k_{name}": value for name, value in zip(names, key, strict=True)} | extra
+
+    gone = [params(key) for key in old.keys() - new.keys()]
+    if gone:
+        db.session.execute(t.delete().where(by_key), gone)
+    changed = [params(key, v=new[key]) for key in old.keys() & new.keys() if old[key] != new[key]]
+    if changed:
+        db.session.execute(t.update().where(by_key).values(value=sa.bindparam("v")), changed)
+    added = [dict(zip(names, key, strict=True), value=new[key]) for key in new.keys() - old.keys()]
+    if added:
+        db.session.execute(t.insert(), added)
+    done.deleted, done.updated, done.inserted = len(gone), len(changed), len(added)
+
+    now = utcnow()
+    known = {
+        y.year: y for y in db.session.scalars(select(FigureYear).where(FigureYear.year.in_(years)))
+    }
+    for year in years:
+        if year in known:
+            known[year].refreshed_at = now
+        else:
+            db.session.add(FigureYear(year=year, refreshed_at=now))
+    db.session.flush()
+    return done
 
 
 # --- what the report lists ----------------------------------------------------------------------

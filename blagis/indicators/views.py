@@ -50,34 +50,27 @@ def target_form(year: int, commune: str | None, formdata=None) -> TargetForm:
 
 
 def report_body(year: int, commune: str | None) -> Markup:
-    """The report itself, rendered once per year, commune and language and kept like the figures.
+    """The report itself: the same for every staff member (the page around it holds what is
+    personal, the target form and its CSRF token).
 
-    It is the same for every staff member and costs from tens of milliseconds (the quarter) to a
-    second (the territory) to build: 58 nodes, each with its figures, targets, activities and
-    answers. A new target shows at once (the contract's counter), new activity within
-    FIGURES_MAX_AGE seconds. The page around it holds what is personal (the target form and its
-    CSRF token).
+    58 nodes, each with its figures (stored, one query: ``services.for_year``), targets,
+    activities held and initiatives answered, in a fixed number of queries whatever the data.
     """
-
-    def render() -> Markup:
-        nodes = all_nodes()
-        return Markup(  # nosec B704 - the output of an autoescaping template is markup
-            render_template(
-                "indicators/_report_body.html",
-                year=year,
-                commune=commune,
-                tree=build_tree(nodes),
-                figures=services.for_year(year, commune),
-                targets=services.targets_by_code(year, commune),
-                events=services.events_held(year, commune),
-                answered=services.initiatives_answered(year, commune),
-                labels=services.INDICATORS,
-                empty=services.Figures(),
-            )
+    nodes = all_nodes()
+    return Markup(  # nosec B704 - the output of an autoescaping template is markup
+        render_template(
+            "indicators/_report_body.html",
+            year=year,
+            commune=commune,
+            tree=build_tree(nodes),
+            figures=services.for_year(year, commune),
+            targets=services.targets_by_code(year, commune),
+            events=services.events_held(year, commune),
+            answered=services.initiatives_answered(year, commune),
+            labels=services.INDICATORS,
+            empty=services.Figures(),
         )
-
-    key = ("report", year, commune, current_locale())
-    return memoize(("contract",), key, render, max_age=services.max_age())
+    )
 
 
 def report_context(year: int, commune: str | None, form: TargetForm | None = None) -> dict:
@@ -94,8 +87,9 @@ def report_context(year: int, commune: str | None, form: TargetForm | None = Non
 @bp.route("/report")
 @staff_required
 # Staff reload the report often and it weighs ~190 kB at the territory's size: each session keeps
-# its own copy while the contract is unchanged (the figures lag at most FIGURES_MAX_AGE more).
-@cached_private_page("contract", max_age=services.max_age)
+# its own copy while the contract is unchanged (a refresh that changes the stored figures is a
+# change of the contract's domain, blagis.pagecache.TABLE_DOMAINS).
+@cached_private_page("contract")
 def index():
     year, commune = read_filters()
     return render_template("indicators/report.html", **report_context(year, commune))

@@ -15,7 +15,7 @@ from blagis.models.event import (
     event_objectives,
 )
 from blagis.models.generation import ContentGeneration
-from blagis.models.indicator import Target
+from blagis.models.indicator import FigureValue, FigureYear, Target
 from blagis.models.initiative import (
     Initiative,
     InitiativeObjective,
@@ -46,6 +46,8 @@ __all__ = [
     "Event",
     "EventKind",
     "EventSeries",
+    "FigureValue",
+    "FigureYear",
     "Partner",
     "Registration",
     "RegistrationState",

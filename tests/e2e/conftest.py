@@ -76,7 +76,6 @@ def live_server(app, database, tmp_path_factory):
         "SECRET_KEY": app.config["SECRET_KEY"],
         "DATABASE_URL": database,
         "RATELIMIT_ENABLED": "0",
-        "FIGURES_MAX_AGE": "0",
         "PAGE_CACHE_CHECK_SECONDS": "0",
         "BLAGIS_BASE_URL": url,
         "FLASK_DEBUG": "0",
